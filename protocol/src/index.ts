@@ -1,0 +1,139 @@
+export { PROTOCOL_VERSION, MAGIC, FEATURES } from './version.js';
+export { ERRORS, ERROR_CODES, KomradeError, errorInfo, isErrorCode } from './errors.js';
+export type { ErrorCode, ErrorInfo } from './errors.js';
+export { ok, fail } from './result.js';
+export type { Result } from './result.js';
+export { bytesEqual } from './constant-time.js';
+export {
+  SERVICES,
+  SUBJECTS,
+  STREAMS,
+  MAIL_CONSUMER,
+  healthSubject,
+  queueGroup,
+} from './subjects.js';
+export type { ServiceName, HealthReply } from './subjects.js';
+// wire
+export { MessageType, HEADER_SIZE } from './wire/header.js';
+export { WireError } from './wire/wire-error.js';
+export {
+  MAILBOX_ID_SIZE,
+  MESSAGE_ID_SIZE,
+  PUBLIC_KEY_SIZE,
+  RELAY_NAME_MAX,
+  isRelayName,
+  toHex,
+  fromHex,
+  formatAddress,
+  parseAddress,
+} from './wire/address.js';
+export type { MailboxAddress } from './wire/address.js';
+export {
+  PLAINTEXT_BUCKETS,
+  SEALED_OVERHEAD,
+  CIPHERTEXT_SIZES,
+  MAX_PLAINTEXT,
+  bucketFor,
+} from './wire/padding.js';
+export {
+  POSTAGE_SIZE,
+  encodeEnvelope,
+  decodeEnvelope,
+  envelopeIdOf,
+  withPostage,
+} from './wire/envelope.js';
+export type { Envelope, DecodedEnvelope } from './wire/envelope.js';
+export {
+  MAX_BATCH,
+  MAX_ENVELOPE_BYTES,
+  encodeEnvelopeBatch,
+  decodeEnvelopeBatch,
+} from './wire/envelope-batch.js';
+export { encodeSealedInner, decodeSealedInner, innerSize } from './wire/sealed-inner.js';
+export type { SealedInner } from './wire/sealed-inner.js';
+export { ContentKind, encodeSignedBody, decodeSignedBody } from './wire/signed-body.js';
+export type { SignedBody } from './wire/signed-body.js';
+export {
+  SESSION_TOKEN_SIZE,
+  PROOF_NONCE_SIZE,
+  encodeMailboxCreate,
+  decodeMailboxCreate,
+  encodeSessionProof,
+  decodeSessionProof,
+  encodeSessionOpen,
+  decodeSessionOpen,
+  encodeSessionGrant,
+  decodeSessionGrant,
+} from './wire/mailbox-session.js';
+export type {
+  MailboxCreate,
+  SessionProof,
+  SessionOpen,
+  SessionGrant,
+} from './wire/mailbox-session.js';
+export {
+  MAX_FETCH,
+  encodeFetchRequest,
+  decodeFetchRequest,
+  encodeFetchResponse,
+  decodeFetchResponse,
+  encodeAckRequest,
+  decodeAckRequest,
+  encodeAckResponse,
+  decodeAckResponse,
+  encodeAccepted,
+  decodeAccepted,
+} from './wire/fetch-ack.js';
+export type {
+  MailboxCredential,
+  FetchRequest,
+  FetchResponse,
+  AckRequest,
+} from './wire/fetch-ack.js';
+export { encodeErrorReply, decodeErrorReply, isErrorReply } from './wire/error-reply.js';
+// postage
+export {
+  MAX_DIFFICULTY,
+  leadingZeroBits,
+  postageBits,
+  checkPostage,
+  mintPostage,
+  mintPostageAsync,
+} from './postage.js';
+// crypto
+export { initCrypto } from './crypto/themis-init.js';
+export {
+  generateKeyPair,
+  generateSymmetricKey,
+  isPublicKey,
+} from './crypto/keys.js';
+export type { KeyPair } from './crypto/keys.js';
+export {
+  secureMessageEncrypt,
+  secureMessageDecrypt,
+  secureMessageSign,
+  secureMessageVerify,
+} from './crypto/secure-message.js';
+export {
+  cellSealWithKey,
+  cellOpenWithKey,
+  cellSealWithPassphrase,
+  cellOpenWithPassphrase,
+} from './crypto/secure-cell.js';
+export { Comparator } from './crypto/secure-comparator.js';
+// mail
+export { sealMail } from './mail/seal.js';
+export type { SealInput, Sealed } from './mail/seal.js';
+export { openMail } from './mail/open.js';
+export type { OpenedMail, OpenOptions } from './mail/open.js';
+// mailbox store contract (Redis layout shared by sorter and purge)
+export {
+  MAILBOX_KEY_PREFIX,
+  MAILBOX_SCRIPTS,
+  EXPIRY_SCAN_PATTERN,
+  mailboxKeys,
+  sessionKey,
+  nonceKey,
+  keysFromExpiryKey,
+} from './store/mailbox-layout.js';
+export type { MailboxKeys } from './store/mailbox-layout.js';

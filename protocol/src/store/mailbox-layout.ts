@@ -1,0 +1,158 @@
+/**
+ * The Redis layout of a mailbox, shared by the sorter (writes, fetches) and purge
+ * (acks, sweeps). It is a contract between services like a wire format, so it lives
+ * here. Every key of a mailbox carries the hash tag `{<mailbox id hex>}` so all of them
+ * share one Redis Cluster slot and each script below touches one slot only.
+ *
+ *   km:mb:{id}:key          STRING  mailbox public key (TTL: mailbox lifetime, refreshed on session)
+ *   km:mb:{id}:msg          HASH    envelope id (16 raw bytes) -> envelope bytes
+ *   km:mb:{id}:seq          ZSET    envelope id scored by arrival (JetStream stream sequence)
+ *   km:mb:{id}:exp          ZSET    envelope id scored by expiry (Unix ms)
+ *   km:mb:{id}:s:<hash>     STRING  open session; <hash> = hex SHA-256 of the token, first 16 bytes
+ *   km:mb:{id}:n:<nonce>    STRING  used session-proof nonce (replay guard)
+ */
+export interface MailboxKeys {
+  readonly key: string;
+  readonly msgs: string;
+  readonly order: string;
+  readonly expiry: string;
+}
+
+export const MAILBOX_KEY_PREFIX = 'km:mb:';
+
+export function mailboxKeys(idHex: string): MailboxKeys {
+  const base = `${MAILBOX_KEY_PREFIX}{${idHex}}`;
+  return { key: `${base}:key`, msgs: `${base}:msg`, order: `${base}:seq`, expiry: `${base}:exp` };
+}
+
+export function sessionKey(idHex: string, tokenHashHex: string): string {
+  return `${MAILBOX_KEY_PREFIX}{${idHex}}:s:${tokenHashHex}`;
+}
+
+export function nonceKey(idHex: string, nonceHex: string): string {
+  return `${MAILBOX_KEY_PREFIX}{${idHex}}:n:${nonceHex}`;
+}
+
+/** SCAN pattern matching every mailbox's expiry index (for the sweep). */
+export const EXPIRY_SCAN_PATTERN = `${MAILBOX_KEY_PREFIX}*:exp`;
+
+/** Given an expiry index key found by SCAN, the keys of the same mailbox. */
+export function keysFromExpiryKey(expiryKey: string): MailboxKeys | undefined {
+  const m = /^km:mb:\{([0-9a-f]{32})\}:exp$/.exec(expiryKey);
+  return m?.[1] === undefined ? undefined : mailboxKeys(m[1]);
+}
+
+/** Removes expired entries, at most 1000 a call; shared prologue of several scripts. */
+const DROP_EXPIRED = `
+local function drop_expired(msgs, order, expiry, now)
+  local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(gone) do
+    redis.call('HDEL', msgs, id)
+    redis.call('ZREM', order, id)
+    redis.call('ZREM', expiry, id)
+  end
+  return #gone
+end
+`;
+
+/**
+ * Lua scripts. Each documents KEYS, ARGV and its return value, is idempotent, and
+ * touches the keys of one mailbox only.
+ */
+export const MAILBOX_SCRIPTS = Object.freeze({
+  /*
+   * KEYS: msgs, order, expiry
+   * ARGV: envelope id, envelope, arrival sequence, expiry ms, quota (max messages), now ms
+   * returns 1 stored, 0 already stored (same id), -1 mailbox over quota, -2 already expired
+   */
+  store: `${DROP_EXPIRED}
+local at = tonumber(ARGV[4])
+local now = tonumber(ARGV[6])
+if at <= now then return -2 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then
+  drop_expired(KEYS[1], KEYS[2], KEYS[3], now)
+  if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return -1 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], at, ARGV[1])
+for i = 1, 3 do
+  if redis.call('PEXPIRETIME', KEYS[i]) < at then redis.call('PEXPIREAT', KEYS[i], at) end
+end
+return 1
+`,
+  /*
+   * KEYS: session, msgs, order, expiry
+   * ARGV: now ms, max
+   * returns nil when the session is unknown (missing mailbox looks the same),
+   * else { remaining, id1, envelope1, id2, envelope2, ... } oldest first
+   */
+  fetch: `${DROP_EXPIRED}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+drop_expired(KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+local out = { redis.call('ZCARD', KEYS[3]) - #ids }
+for _, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', KEYS[2], id)
+end
+return out
+`,
+  /*
+   * KEYS: session, msgs, order, expiry
+   * ARGV: envelope ids to delete
+   * returns -1 when the session is unknown, else how many were deleted
+   */
+  ack: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local n = 0
+for _, id in ipairs(ARGV) do
+  n = n + redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZREM', KEYS[4], id)
+end
+if redis.call('HLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
+return n
+`,
+  /*
+   * KEYS: mailbox key
+   * ARGV: public key, mailbox ttl ms
+   * returns 1 created or already ours (ttl refreshed), 0 the id belongs to another key
+   */
+  create: `
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`,
+  /*
+   * Run after the proof's signature was verified against the key read before.
+   * KEYS: mailbox key, nonce key, session key
+   * ARGV: public key the proof was verified with, nonce ttl ms, session ttl ms, mailbox ttl ms
+   * returns 1 session granted, 0 refused (key changed meanwhile, or nonce already used)
+   */
+  openSession: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`,
+  /*
+   * KEYS: msgs, order, expiry
+   * ARGV: now ms
+   * returns how many expired messages were removed (at most 1000; call again while > 0)
+   */
+  sweep: `${DROP_EXPIRED}
+local n = drop_expired(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) end
+return n
+`,
+});

@@ -1,0 +1,49 @@
+/**
+ * NATS subjects and queue groups. Every subject is versioned and scoped by area so NATS
+ * permissions can be granted per service (see SPEC.md "Subjects" for who may publish and
+ * subscribe to what). No subject ever contains an identifier.
+ */
+export const SERVICES = Object.freeze(['operator', 'sorter', 'vouch', 'purge'] as const);
+export type ServiceName = (typeof SERVICES)[number];
+
+export const SUBJECTS = Object.freeze({
+  /** JetStream: sealed envelopes accepted by the operator, consumed by the sorter. */
+  mailInbound: 'komrade.v1.mail.inbound',
+  /** Request/reply, served by the sorter: MailboxCreate -> empty Accepted / ErrorReply. */
+  mailboxCreate: 'komrade.v1.mailbox.create',
+  /** Request/reply, served by the sorter: SessionOpen -> SessionGrant / ErrorReply. */
+  mailboxSession: 'komrade.v1.mailbox.session',
+  /** Request/reply, served by the sorter: FetchRequest -> FetchResponse / ErrorReply. */
+  mailboxFetch: 'komrade.v1.mailbox.fetch',
+  /** Request/reply, served by purge: AckRequest -> AckResponse / ErrorReply. */
+  mailboxAck: 'komrade.v1.mailbox.ack',
+  /** Ops: every instance of every service answers (no queue group). */
+  opsPing: 'komrade.v1.ops.ping',
+});
+
+/** Per-service health subject; one instance of the service answers (queue group). */
+export function healthSubject(service: ServiceName): string {
+  return `komrade.v1.health.${service}`;
+}
+
+/** Each service's queue group is its own name, so more copies share the work. */
+export function queueGroup(service: ServiceName): string {
+  return service;
+}
+
+/** JetStream resources. */
+export const STREAMS = Object.freeze({
+  mail: Object.freeze({ name: 'KOMRADE_MAIL', subjects: Object.freeze(['komrade.v1.mail.inbound']) }),
+});
+
+/** The sorter's durable pull consumer on the mail stream. */
+export const MAIL_CONSUMER = 'sorter';
+
+/** JSON body of a health reply (ops traffic, not user data). */
+export interface HealthReply {
+  readonly service: ServiceName;
+  readonly ok: boolean;
+  readonly ready: boolean;
+  readonly version: string;
+  readonly uptimeSec: number;
+}

@@ -1,0 +1,46 @@
+import { MAGIC, PROTOCOL_VERSION } from '../version.js';
+import type { Reader } from './reader.js';
+import { WireError } from './wire-error.js';
+import type { Writer } from './writer.js';
+
+/**
+ * Message type tags. Values are never reused; see SPEC.md "Message types".
+ */
+export const MessageType = Object.freeze({
+  Envelope: 0x01,
+  EnvelopeBatch: 0x02,
+  SealedInner: 0x03,
+  SignedBody: 0x04,
+  MailboxCreate: 0x10,
+  SessionOpen: 0x11,
+  SessionProof: 0x12,
+  SessionGrant: 0x13,
+  FetchRequest: 0x14,
+  FetchResponse: 0x15,
+  AckRequest: 0x16,
+  AckResponse: 0x17,
+  Accepted: 0x18,
+  ErrorReply: 0x7f,
+});
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Size of the common header: magic (2), version (1), type (1). */
+export const HEADER_SIZE = 4;
+
+/*
+ * Every message opens with:
+ *  0               1               2               3
+ * +---------------+---------------+---------------+---------------+
+ * |          magic "KM"           |    version    |     type      |
+ * +---------------+---------------+---------------+---------------+
+ */
+export function writeHeader(w: Writer, type: MessageType): void {
+  w.u16(MAGIC).u8(PROTOCOL_VERSION).u8(type);
+}
+
+/** Checks magic, then version, then type, in that order. */
+export function readHeader(r: Reader, type: MessageType): void {
+  if (r.u16('magic') !== MAGIC) throw new WireError('ERR_WIRE_MAGIC', 'magic');
+  if (r.u8('version') !== PROTOCOL_VERSION) throw new WireError('ERR_WIRE_VERSION', 'version');
+  if (r.u8('type') !== type) throw new WireError('ERR_WIRE_TYPE', 'type');
+}
