@@ -39,7 +39,7 @@ if (lint) {
   run('lint (eslint)', 'npx', ['eslint', '.']);
   run('format (prettier --check)', 'npx', ['prettier', '--check', '.']);
 }
-const pkgDirs = ['protocol', 'services/operator', 'services/sorter', 'services/vouch', 'services/purge', 'client', 'deploy', 'load', 'testkit'];
+const pkgDirs = ['protocol', 'services/runtime', 'services/operator', 'services/sorter', 'services/vouch', 'services/purge', 'client', 'deploy', 'load', 'testkit'];
 const all = pkgDirs.flatMap((d) => {
   const t = join(root, d, 'dist', 'test');
   return existsSync(t) ? findTests(t) : [];

@@ -3,6 +3,7 @@ import { secureMessageEncrypt, secureMessageSign } from '../crypto/secure-messag
 import { fail, ok, type Result } from '../result.js';
 import type { MailboxAddress } from '../wire/address.js';
 import { encodeEnvelope, envelopeIdOf, POSTAGE_SIZE } from '../wire/envelope.js';
+import { MAX_PLAINTEXT } from '../wire/padding.js';
 import { encodeSealedInner } from '../wire/sealed-inner.js';
 import { encodeSignedBody, type ContentKind } from '../wire/signed-body.js';
 
@@ -32,6 +33,8 @@ export interface Sealed {
  * with a fresh ephemeral key so the operator cannot tell who sent it.
  */
 export function sealMail(input: SealInput): Result<Sealed> {
+  // Too-large content is an expected outcome, not a bug: answer it before the body encoder throws.
+  if (input.content.length > MAX_PLAINTEXT) return fail('ERR_SEAL_TOO_LARGE');
   const body = encodeSignedBody({
     to: input.to,
     timestampMs: input.timestampMs,

@@ -1,3 +1,6 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../wire/address.js';
+
 /**
  * The Redis layout of a mailbox, shared by the sorter (writes, fetches) and purge
  * (acks, sweeps). It is a contract between services like a wire format, so it lives
@@ -25,8 +28,9 @@ export function mailboxKeys(idHex: string): MailboxKeys {
   return { key: `${base}:key`, msgs: `${base}:msg`, order: `${base}:seq`, expiry: `${base}:exp` };
 }
 
-export function sessionKey(idHex: string, tokenHashHex: string): string {
-  return `${MAILBOX_KEY_PREFIX}{${idHex}}:s:${tokenHashHex}`;
+/** Key of an open session; Redis keeps only a hash of the token, never the token. */
+export function sessionKey(idHex: string, token: Uint8Array): string {
+  return `${MAILBOX_KEY_PREFIX}{${idHex}}:s:${toHex(sha256(token).subarray(0, 16))}`;
 }
 
 export function nonceKey(idHex: string, nonceHex: string): string {

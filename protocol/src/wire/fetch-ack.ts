@@ -72,6 +72,8 @@ export interface FetchResponse {
  */
 export function encodeFetchResponse(f: FetchResponse): Uint8Array {
   if (f.envelopes.length > MAX_FETCH) throw new RangeError('too many envelopes');
+  if (!Number.isInteger(f.remaining) || f.remaining < 0 || f.remaining > 0xffffffff)
+    throw new RangeError('remaining out of range');
   const w = new Writer(f.envelopes.reduce((n, e) => n + e.length + 4, 16));
   writeHeader(w, MessageType.FetchResponse);
   w.u32(f.remaining).u16(f.envelopes.length);
@@ -140,6 +142,7 @@ export function decodeAckRequest(bytes: Uint8Array): Result<AckRequest> {
  * +--------+-------------+
  */
 export function encodeAckResponse(deleted: number): Uint8Array {
+  if (!Number.isInteger(deleted) || deleted < 0 || deleted > 0xffff) throw new RangeError('deleted out of range');
   const w = new Writer(8);
   writeHeader(w, MessageType.AckResponse);
   w.u16(deleted);
@@ -160,6 +163,8 @@ export function decodeAckResponse(bytes: Uint8Array): Result<number> {
  * +--------+-----------+-----------------+
  */
 export function encodeAccepted(ids: readonly Uint8Array[]): Uint8Array {
+  if (ids.length > 0xffff) throw new RangeError('too many ids');
+  if (ids.some((id) => id.length !== MESSAGE_ID_SIZE)) throw new RangeError('id must be 16 bytes');
   const w = new Writer(8 + ids.length * MESSAGE_ID_SIZE);
   writeHeader(w, MessageType.Accepted);
   w.u16(ids.length);

@@ -114,6 +114,7 @@ export interface SessionGrant {
  */
 export function encodeSessionGrant(g: SessionGrant): Uint8Array {
   if (g.token.length !== SESSION_TOKEN_SIZE) throw new RangeError('token must be 32 bytes');
+  if (!Number.isInteger(g.ttlSec) || g.ttlSec < 0 || g.ttlSec > 0xffffffff) throw new RangeError('ttlSec out of range');
   const w = new Writer(48);
   writeHeader(w, MessageType.SessionGrant);
   w.bytes(g.token).u32(g.ttlSec);

@@ -27,6 +27,7 @@ export function innerSize(signedLength: number): number {
  */
 export function encodeSealedInner(m: SealedInner): Uint8Array | undefined {
   if (m.senderKey.length !== PUBLIC_KEY_SIZE) throw new RangeError('sender key must be 45 bytes');
+  if (m.signed.length < 1) throw new RangeError('signed body must not be empty');
   const size = innerSize(m.signed.length);
   const bucket = bucketFor(size);
   if (bucket === undefined) return undefined;

@@ -1,0 +1,11 @@
+export { start } from './service.js';
+export type { RunningOperator, OperatorStartDeps } from './service.js';
+export { buildApp } from './app.js';
+export type { OperatorDeps } from './operator-deps.js';
+export { operatorConfig } from './config.js';
+export type { OperatorConfig } from './config.js';
+export { PostageGovernor } from './postage-governor.js';
+export { isLoopbackOnly, listenTarget } from './bind-policy.js';
+export type { ListenTarget } from './bind-policy.js';
+export type { MailSink } from './mail-sink.js';
+export type { Forwarder } from './service-forwarder.js';

@@ -1,0 +1,31 @@
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { KomradeError, SUBJECTS, toHex, type DecodedEnvelope } from '@komrade/protocol';
+
+/** Where accepted envelopes go. Resolves only once each one is stored durably. */
+export interface MailSink {
+  publish(envelopes: readonly DecodedEnvelope[]): Promise<void>;
+}
+
+/**
+ * Publishes to the JetStream mail stream and waits for every ack, so the operator's 202
+ * means "stored". The envelope id is the JetStream message id: a client retrying the
+ * same envelope within the duplicate window is stored once.
+ */
+export class JetStreamMailSink implements MailSink {
+  private readonly js: JetStreamClient;
+  constructor(nc: NatsConnection, private readonly timeoutMs: number) {
+    this.js = jetstream(nc, { timeout: timeoutMs });
+  }
+
+  async publish(envelopes: readonly DecodedEnvelope[]): Promise<void> {
+    try {
+      await Promise.all(
+        envelopes.map((e) => this.js.publish(SUBJECTS.mailInbound, e.bytes, { msgID: toHex(e.id), timeout: this.timeoutMs })),
+      );
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : '';
+      throw new KomradeError(/timeout/i.test(msg) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE');
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { Logger } from '@komrade/service-runtime';
+import type { OperatorConfig } from './config.js';
+import type { MailSink } from './mail-sink.js';
+import type { PostageGovernor } from './postage-governor.js';
+import type { Forwarder } from './service-forwarder.js';
+
+/** Everything the HTTP app needs; tests pass real or in-memory parts. */
+export interface OperatorDeps {
+  readonly config: OperatorConfig;
+  readonly log: Logger;
+  readonly mail: MailSink;
+  readonly forward: Forwarder;
+  readonly postage: PostageGovernor;
+  readonly now: () => number;
+  readonly ready: () => boolean;
+}

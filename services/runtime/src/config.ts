@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** Raised at start when the environment is malformed; lists every problem at once. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(service: string, problems: readonly string[]) {
+    super(`${service}: invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Validates raw environment values against a zod schema whose keys are the variable
+ * names, and returns a frozen, typed object. Unknown KOMRADE_* variables are reported
+ * too, so a typo never silently falls back to a default.
+ */
+export function loadEnv<S extends z.ZodRawShape>(
+  service: string,
+  shape: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  const problems: string[] = [];
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('KOMRADE_') && !KNOWN_VARIABLES.has(k) && !(k in shape))
+      problems.push(`${k}: unknown variable (typo?)`);
+  }
+  const picked: Record<string, string> = {};
+  for (const k of Object.keys(shape)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') picked[k] = v;
+  }
+  const parsed = z.object(shape).safeParse(picked);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(service, problems);
+  return Object.freeze(parsed.data);
+}
+
+/**
+ * Every KOMRADE_* variable any part reads (deploy/env.example documents each). One
+ * environment may be shared by all services (npm start does that), so a service ignores
+ * the ones it does not use, but a name on no list is a typo and fails the start.
+ */
+export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
+  // all services
+  'KOMRADE_NATS_URLS',
+  'KOMRADE_RELAY_NAME',
+  'KOMRADE_LOG_LEVEL',
+  // sorter and purge
+  'KOMRADE_REDIS_URL',
+  'KOMRADE_MAILBOX_QUOTA',
+  'KOMRADE_MAIL_MAX_TTL_SEC',
+  'KOMRADE_MAILBOX_TTL_SEC',
+  'KOMRADE_SESSION_TTL_SEC',
+  'KOMRADE_PROOF_WINDOW_SEC',
+  'KOMRADE_JS_REPLICAS',
+  'KOMRADE_MAIL_STREAM_MAX_BYTES',
+  'KOMRADE_SORT_CONCURRENCY',
+  'KOMRADE_SWEEP_INTERVAL_SEC',
+  // operator
+  'KOMRADE_OPERATOR_HOST',
+  'KOMRADE_OPERATOR_PORT',
+  'KOMRADE_POSTAGE_BITS',
+  'KOMRADE_POSTAGE_AUTO',
+  'KOMRADE_POSTAGE_TARGET_RPS',
+  'KOMRADE_BODY_LIMIT_BYTES',
+  'KOMRADE_REQUEST_TIMEOUT_MS',
+  'KOMRADE_DEV_ALLOW_PUBLIC_BIND',
+  // local cluster, CLI and tests
+  'KOMRADE_STATE_DIR',
+  'KOMRADE_OPERATOR',
+  'KOMRADE_PASSPHRASE',
+  'KOMRADE_HOME',
+  'KOMRADE_TEST',
+]);
+
+/** Schema fragments used by several services. */
+export const common = {
+  natsUrls: z
+    .string()
+    .default('nats://127.0.0.1:4222')
+    .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u.length > 0))
+    .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port')).min(1)),
+  redisUrl: z.string().regex(/^(redis|rediss|unix):\/\/[^\s]+$/, 'must be redis://host:port').default('redis://127.0.0.1:6379'),
+  relayName: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be 1-63 of [a-z0-9.-]')
+    .default('local'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  seconds: (def: number, min = 1, max = 365 * 86400) => z.coerce.number().int().min(min).max(max).default(def),
+  count: (def: number, min = 0, max = 1_000_000_000) => z.coerce.number().int().min(min).max(max).default(def),
+  flag: (def: boolean) =>
+    z
+      .enum(['0', '1', 'true', 'false', 'yes', 'no'])
+      .default(def ? 'true' : 'false')
+      .transform((v) => v === '1' || v === 'true' || v === 'yes'),
+};

@@ -1,0 +1,16 @@
+export { ConfigError, loadEnv, common, KNOWN_VARIABLES } from './config.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { connectNats } from './nats-connection.js';
+export type { NatsConnection } from './nats-connection.js';
+export { serveRequests } from './request-loop.js';
+export type { RequestLoop, RequestLoopOptions } from './request-loop.js';
+export { ServiceStats } from './service-stats.js';
+export { serveHealth } from './health.js';
+export type { HealthOptions, OpsPingReply } from './health.js';
+export { runService } from './run-service.js';
+export { LuaScript } from './lua-script.js';
+export type { RedisClient } from './lua-script.js';
+export { connectRedis, redisReady } from './redis-connection.js';
+export { ensureMailStream, ensureMailConsumer } from './mail-stream.js';
+export type { MailStreamOptions } from './mail-stream.js';

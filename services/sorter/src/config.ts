@@ -1,0 +1,36 @@
+import { common, loadEnv } from '@komrade/service-runtime';
+
+/** Sorter configuration, from the environment only. See deploy/env.example. */
+export function sorterConfig(env: Record<string, string | undefined>) {
+  const c = loadEnv('sorter', {
+    KOMRADE_NATS_URLS: common.natsUrls,
+    KOMRADE_REDIS_URL: common.redisUrl,
+    KOMRADE_RELAY_NAME: common.relayName,
+    KOMRADE_LOG_LEVEL: common.logLevel,
+    KOMRADE_MAILBOX_QUOTA: common.count(1000, 1, 1_000_000),
+    KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
+    KOMRADE_MAILBOX_TTL_SEC: common.seconds(90 * 86400, 3600, 3650 * 86400),
+    KOMRADE_SESSION_TTL_SEC: common.seconds(600, 10, 86400),
+    KOMRADE_PROOF_WINDOW_SEC: common.seconds(120, 5, 3600),
+    KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
+    KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+    KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
+  }, env);
+  return Object.freeze({
+    natsUrls: c.KOMRADE_NATS_URLS,
+    redisUrl: c.KOMRADE_REDIS_URL,
+    relayName: c.KOMRADE_RELAY_NAME,
+    logLevel: c.KOMRADE_LOG_LEVEL,
+    mailboxQuota: c.KOMRADE_MAILBOX_QUOTA,
+    mailMaxTtlSec: c.KOMRADE_MAIL_MAX_TTL_SEC,
+    mailboxTtlSec: c.KOMRADE_MAILBOX_TTL_SEC,
+    sessionTtlSec: c.KOMRADE_SESSION_TTL_SEC,
+    proofWindowSec: c.KOMRADE_PROOF_WINDOW_SEC,
+    jsReplicas: c.KOMRADE_JS_REPLICAS,
+    mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
+    sortConcurrency: c.KOMRADE_SORT_CONCURRENCY,
+  });
+}
+
+export type SorterConfig = ReturnType<typeof sorterConfig>;
+

@@ -1,0 +1,98 @@
+import { MAILBOX_SCRIPTS, mailboxKeys, nonceKey, sessionKey, toHex } from '@komrade/protocol';
+import { LuaScript, type RedisClient } from '@komrade/service-runtime';
+
+const scripts = {
+  store: new LuaScript(MAILBOX_SCRIPTS.store, 3),
+  fetch: new LuaScript(MAILBOX_SCRIPTS.fetch, 4),
+  create: new LuaScript(MAILBOX_SCRIPTS.create, 1),
+  openSession: new LuaScript(MAILBOX_SCRIPTS.openSession, 3),
+};
+
+export type StoreOutcome = 'stored' | 'duplicate' | 'over-quota' | 'expired';
+
+
+/** The sorter's side of the Redis mailbox layout (see protocol/src/store/mailbox-layout.ts). */
+export class SorterMailboxStore {
+  constructor(private readonly redis: RedisClient) {}
+
+  async store(
+    mailboxId: Uint8Array,
+    envelopeId: Uint8Array,
+    envelope: Uint8Array,
+    seq: number,
+    expiresAtMs: number,
+    quota: number,
+    nowMs: number,
+  ): Promise<StoreOutcome> {
+    const k = mailboxKeys(toHex(mailboxId));
+    const r = await scripts.store.run(this.redis, [k.msgs, k.order, k.expiry], [
+      Buffer.from(envelopeId),
+      Buffer.from(envelope),
+      seq,
+      expiresAtMs,
+      quota,
+      nowMs,
+    ]);
+    switch (r) {
+      case 1:
+        return 'stored';
+      case 0:
+        return 'duplicate';
+      case -1:
+        return 'over-quota';
+      case -2:
+        return 'expired';
+      default:
+        throw new Error('unexpected store script reply');
+    }
+  }
+
+  /** The mailbox's public key, or undefined when there is no such mailbox. */
+  async publicKey(mailboxId: Uint8Array): Promise<Uint8Array | undefined> {
+    const v = await this.redis.getBuffer(mailboxKeys(toHex(mailboxId)).key);
+    return v === null ? undefined : new Uint8Array(v);
+  }
+
+  async create(mailboxId: Uint8Array, publicKey: Uint8Array, ttlMs: number): Promise<boolean> {
+    const k = mailboxKeys(toHex(mailboxId));
+    return (await scripts.create.run(this.redis, [k.key], [Buffer.from(publicKey), ttlMs])) === 1;
+  }
+
+  async openSession(
+    mailboxId: Uint8Array,
+    publicKey: Uint8Array,
+    nonce: Uint8Array,
+    token: Uint8Array,
+    o: { nonceTtlMs: number; sessionTtlMs: number; mailboxTtlMs: number },
+  ): Promise<boolean> {
+    const hex = toHex(mailboxId);
+    const r = await scripts.openSession.run(
+      this.redis,
+      [mailboxKeys(hex).key, nonceKey(hex, toHex(nonce)), sessionKey(hex, token)],
+      [Buffer.from(publicKey), o.nonceTtlMs, o.sessionTtlMs, o.mailboxTtlMs],
+    );
+    return r === 1;
+  }
+
+  /** undefined when the session (or the mailbox) is unknown. */
+  async fetch(
+    mailboxId: Uint8Array,
+    token: Uint8Array,
+    max: number,
+    nowMs: number,
+  ): Promise<{ remaining: number; envelopes: Uint8Array[] } | undefined> {
+    const hex = toHex(mailboxId);
+    const k = mailboxKeys(hex);
+    const r = await scripts.fetch.run(this.redis, [sessionKey(hex, token), k.msgs, k.order, k.expiry], [nowMs, max]);
+    if (r === null) return undefined;
+    if (!Array.isArray(r) || typeof r[0] !== 'number') throw new Error('unexpected fetch script reply');
+    const envelopes: Uint8Array[] = [];
+    for (let i = 2; i < r.length; i += 2) {
+      const env: unknown = r[i];
+      // a message can vanish between ZRANGE and HGET only if the script is broken
+      if (!Buffer.isBuffer(env)) throw new Error('unexpected fetch script reply');
+      envelopes.push(new Uint8Array(env));
+    }
+    return { remaining: r[0], envelopes };
+  }
+}

@@ -1,0 +1,88 @@
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeEnvelope, MAIL_CONSUMER, STREAMS } from '@komrade/protocol';
+import type { Logger } from '@komrade/service-runtime';
+import type { SorterMailboxStore, StoreOutcome } from './mailbox-store.js';
+
+export interface SortDeps {
+  readonly nc: NatsConnection;
+  readonly store: SorterMailboxStore;
+  readonly log: Logger;
+  readonly relayName: string;
+  readonly quota: number;
+  readonly maxTtlMs: number;
+  readonly concurrency: number;
+  readonly now: () => number;
+  readonly counts: SortCounts;
+}
+
+/** Low-cardinality counters of what the sorter did (outcome names only). */
+export type SortCounts = Record<StoreOutcome | 'invalid' | 'retry', number>;
+
+export function newSortCounts(): SortCounts {
+  return { stored: 0, duplicate: 0, 'over-quota': 0, expired: 0, invalid: 0, retry: 0 };
+}
+
+/** Wait before a full mailbox's mail is offered again; it stays in JetStream meanwhile. */
+const OVER_QUOTA_RETRY_MS = 30_000;
+const REDIS_RETRY_MS = 1_000;
+
+/**
+ * Outcome of sorting one message; `ack` only once Redis has it (or it can never be
+ * stored), so a sorter that dies mid-way leaves the message to be redelivered.
+ */
+export async function sortOne(
+  deps: Pick<SortDeps, 'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now'>,
+  data: Uint8Array,
+  seq: number,
+): Promise<{ action: 'ack' | 'term' | 'nak'; delayMs?: number; outcome: StoreOutcome | 'invalid' }> {
+  const env = decodeEnvelope(data);
+  if (!env.ok || env.value.to.relay !== deps.relayName) return { action: 'term', outcome: 'invalid' };
+  const now = deps.now();
+  const expiresAt = Math.min((env.value.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs);
+  const outcome = await deps.store.store(env.value.to.id, env.value.id, env.value.bytes, seq, expiresAt, deps.quota, now);
+  if (outcome === 'over-quota') return { action: 'nak', delayMs: OVER_QUOTA_RETRY_MS, outcome };
+  return { action: 'ack', outcome };
+}
+
+/** Pulls from the mail stream and sorts with bounded concurrency (Redis auto-pipelines). */
+export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<void> }> {
+  const js = jetstream(deps.nc);
+  const consumer = await js.consumers.get(STREAMS.mail.name, MAIL_CONSUMER);
+  const messages = await consumer.consume({ max_messages: Math.max(deps.concurrency * 2, 64) });
+  const inFlight = new Set<Promise<void>>();
+
+  const handle = async (m: JsMsg): Promise<void> => {
+    try {
+      const r = await sortOne(deps, m.data, m.seq);
+      deps.counts[r.outcome]++;
+      if (r.action === 'ack') m.ack();
+      else if (r.action === 'nak') m.nak(r.delayMs);
+      else {
+        deps.log.warn('dropped an undecodable message from the mail stream');
+        m.term();
+      }
+    } catch (e) {
+      deps.counts.retry++;
+      deps.log.error({ err: e }, 'sorting failed; message will be redelivered');
+      m.nak(REDIS_RETRY_MS);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const m of messages) {
+      const p = handle(m);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      if (inFlight.size >= deps.concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  })();
+
+  return {
+    async stop() {
+      messages.stop();
+      await loop;
+    },
+  };
+}
