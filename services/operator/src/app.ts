@@ -1,4 +1,4 @@
-import { fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from './http-errors.js';
 import type { OperatorDeps } from './operator-deps.js';
 import { infoRoutes } from './routes/info-routes.js';
@@ -14,7 +14,7 @@ import { mailRoute } from './routes/mail-route.js';
 export function buildApp(deps: OperatorDeps): FastifyInstance {
   const app = fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: false,
     return503OnClosing: true,

@@ -1,5 +1,5 @@
 export { ConfigError, loadEnv, common, KNOWN_VARIABLES } from './config.js';
-export { createLogger } from './logger.js';
+export { createLogger, scrub } from './logger.js';
 export type { Logger } from './logger.js';
 export { connectNats } from './nats-connection.js';
 export type { NatsConnection } from './nats-connection.js';

@@ -1,0 +1,265 @@
+import {
+  bytesEqual,
+  decodeAccepted,
+  decodeAckResponse,
+  decodeFetchResponse,
+  decodeSessionGrant,
+  encodeAckRequest,
+  encodeEnvelopeBatch,
+  encodeFetchRequest,
+  encodeMailboxCreate,
+  encodeSessionOpen,
+  encodeSessionProof,
+  KomradeError,
+  MAX_BATCH,
+  MAX_FETCH,
+  mintPostageAsync,
+  openMail,
+  PROOF_NONCE_SIZE,
+  sealMail,
+  secureMessageSign,
+  withPostage,
+  type ContentKind,
+  type DecodedEnvelope,
+  type ErrorCode,
+  type KeyPair,
+  type OpenedMail,
+  type Result,
+} from '@komrade/protocol';
+import type { MailboxTarget, OwnedMailbox } from './mailbox.js';
+import { randomBytes } from './random.js';
+import { ReplayGuard } from './replay-guard.js';
+import type { Transport } from './transport.js';
+
+export interface RelayInfo {
+  readonly relay: string;
+  readonly protocol: number;
+  readonly postageBits: number;
+  readonly maxTtlSec: number;
+  readonly maxBatch: number;
+}
+
+export interface OutgoingMessage {
+  readonly to: MailboxTarget;
+  readonly kind: ContentKind;
+  readonly content: Uint8Array;
+  /** Lifetime on the relay; default 7 days, capped by the relay maximum. */
+  readonly ttlSec?: number;
+}
+
+export interface ReceivedMessage {
+  readonly envelopeId: Uint8Array;
+  readonly opened: OpenedMail;
+}
+
+export interface RejectedMessage {
+  readonly envelopeId: Uint8Array;
+  readonly code: ErrorCode;
+}
+
+export interface ReceiveOptions {
+  /** Decides whether a proven sender key may write to this mailbox (contact check). */
+  readonly acceptSender?: (senderKey: Uint8Array) => boolean;
+  /** Most messages to take in this call (default: everything waiting). */
+  readonly max?: number;
+  /** Called after each page with how many were taken so far and how many remain. */
+  readonly onProgress?: (taken: number, remaining: number) => void;
+}
+
+export interface ClientOptions {
+  readonly transport: Transport;
+  /** Accept timestamps up to this old (default 8 days: mail lives at most 7). */
+  readonly maxAgeMs?: number;
+  /** Accept sender clocks this far ahead (default 5 minutes). */
+  readonly maxSkewMs?: number;
+  readonly now?: () => number;
+  /** Called while minting postage: attempts so far, expected total. */
+  readonly onPostageProgress?: (tried: number, expected: number) => void;
+  readonly replayGuard?: ReplayGuard;
+}
+
+interface Session {
+  token: Uint8Array;
+  expiresAt: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The Komrade SDK's connection to one operator: sends sealed mail, owns mailboxes
+ * (create, session, fetch, ack), and opens received mail with every recipient check.
+ */
+export class KomradeClient {
+  private info?: RelayInfo;
+  private readonly sessions = new Map<string, Session>();
+  readonly replayGuard: ReplayGuard;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ClientOptions) {
+    this.now = o.now ?? Date.now;
+    this.replayGuard = o.replayGuard ?? new ReplayGuard(this.maxAgeMs);
+  }
+
+  private get maxAgeMs(): number {
+    return this.o.maxAgeMs ?? 8 * DAY_MS;
+  }
+
+  /** Relay facts (cached after the first call). */
+  async relayInfo(refresh = false): Promise<RelayInfo> {
+    if (this.info && !refresh) return this.info;
+    const j = (await this.o.transport.getJson('/v1/info')) as Partial<RelayInfo>;
+    if (typeof j.relay !== 'string' || typeof j.postageBits !== 'number' || typeof j.maxTtlSec !== 'number')
+      throw new KomradeError('ERR_CLIENT_PROTOCOL', 'bad /v1/info');
+    this.info = { relay: j.relay, protocol: j.protocol ?? 1, postageBits: j.postageBits, maxTtlSec: j.maxTtlSec, maxBatch: j.maxBatch ?? MAX_BATCH };
+    return this.info;
+  }
+
+  /** Registers a mailbox (idempotent for the same key). */
+  async createMailbox(m: OwnedMailbox): Promise<void> {
+    await this.o.transport.post('/v1/mailboxes', encodeMailboxCreate({ id: m.address.id, publicKey: m.keys.publicKey }));
+  }
+
+  /**
+   * Seals messages (sender identity inside), stamps postage, and posts them in batches.
+   * Resolves with the envelope ids once the relay has stored every one (202).
+   */
+  async send(sender: KeyPair, messages: readonly OutgoingMessage[]): Promise<Uint8Array[]> {
+    const info = await this.relayInfo();
+    const sealed = messages.map((m) => {
+      const ttl = Math.min(m.ttlSec ?? 7 * 86400, info.maxTtlSec);
+      const r = sealMail({
+        to: m.to.address,
+        mailboxKey: m.to.publicKey,
+        sender,
+        kind: m.kind,
+        content: m.content,
+        expiryHour: Math.floor((this.now() + ttl * 1000) / 3_600_000) - 1,
+        timestampMs: this.now(),
+        messageId: randomBytes(16),
+      });
+      if (!r.ok) throw new KomradeError(r.code);
+      return r.value;
+    });
+    const ids: Uint8Array[] = [];
+    for (let i = 0; i < sealed.length; i += info.maxBatch) ids.push(...(await this.postStamped(sealed.slice(i, i + info.maxBatch))));
+    return ids;
+  }
+
+  private async postStamped(batch: readonly { bytes: Uint8Array; id: Uint8Array; relayLength: number }[]): Promise<Uint8Array[]> {
+    for (let attempt = 0; ; attempt++) {
+      const bits = (await this.relayInfo()).postageBits;
+      const stamped: Uint8Array[] = [];
+      for (const s of batch) {
+        const nonce = await mintPostageAsync(s.id, bits, this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {});
+        stamped.push(withPostage(s.bytes, s.relayLength, nonce));
+      }
+      try {
+        const res = await this.o.transport.post('/v1/mail', encodeEnvelopeBatch(stamped));
+        const ids = decodeAccepted(res.body);
+        if (!ids.ok || ids.value.length !== batch.length) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+        return ids.value;
+      } catch (e) {
+        // the relay raised its difficulty under load: learn the new one and stamp again
+        if (e instanceof KomradeError && e.code === 'ERR_POSTAGE_INSUFFICIENT' && attempt < 3) {
+          await this.relayInfo(true);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async session(m: OwnedMailbox): Promise<Uint8Array> {
+    const key = m.address.id.join(',');
+    const s = this.sessions.get(key);
+    if (s && s.expiresAt > this.now()) return s.token;
+    const proof = encodeSessionProof({ mailbox: m.address, timestampMs: this.now(), nonce: randomBytes(PROOF_NONCE_SIZE) });
+    const signed = secureMessageSign(m.keys.privateKey, proof);
+    if (!signed.ok) throw new KomradeError(signed.code);
+    const res = await this.o.transport.post('/v1/sessions', encodeSessionOpen({ id: m.address.id, signedProof: signed.value }));
+    const grant = decodeSessionGrant(res.body);
+    if (!grant.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+    // renew a little early so a fetch never races the expiry
+    this.sessions.set(key, { token: grant.value.token, expiresAt: this.now() + grant.value.ttlSec * 800 });
+    return grant.value.token;
+  }
+
+  /** One page of raw envelopes (no decryption, no ack). */
+  async fetchPage(m: OwnedMailbox, max = MAX_FETCH): Promise<{ remaining: number; envelopes: DecodedEnvelope[] }> {
+    const call = async (): Promise<{ remaining: number; envelopes: DecodedEnvelope[] }> => {
+      const token = await this.session(m);
+      const res = await this.o.transport.post('/v1/fetch', encodeFetchRequest({ id: m.address.id, token, max }));
+      const page = decodeFetchResponse(res.body);
+      if (!page.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+      return page.value;
+    };
+    return this.withSessionRetry(m, call);
+  }
+
+  /** Deletes envelopes from the relay; resolves with how many were deleted. */
+  async ack(m: OwnedMailbox, ids: readonly Uint8Array[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += MAX_FETCH) {
+      const chunk = ids.slice(i, i + MAX_FETCH);
+      deleted += await this.withSessionRetry(m, async () => {
+        const token = await this.session(m);
+        const res = await this.o.transport.post('/v1/ack', encodeAckRequest({ id: m.address.id, token, ids: chunk }));
+        const n = decodeAckResponse(res.body);
+        if (!n.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+        return n.value;
+      });
+    }
+    return deleted;
+  }
+
+  /** A session may expire or vanish (relay restart): open a fresh one once and retry. */
+  private async withSessionRetry<T>(m: OwnedMailbox, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof KomradeError) || e.code !== 'ERR_MAILBOX_AUTH') throw e;
+      this.sessions.delete(m.address.id.join(','));
+      return fn();
+    }
+  }
+
+  /** Checks one envelope as its recipient: decrypt, signature, mailbox, time, sender, replay. */
+  open(m: OwnedMailbox, env: DecodedEnvelope, acceptSender?: (k: Uint8Array) => boolean): Result<OpenedMail> {
+    const now = this.now();
+    const r = openMail(env, m.keys.privateKey, { nowMs: now, maxAgeMs: this.maxAgeMs, maxSkewMs: this.o.maxSkewMs ?? 300_000 });
+    if (!r.ok) return r;
+    if (acceptSender && !acceptSender(r.value.senderKey)) return { ok: false, code: 'ERR_SEAL_WRONG_SENDER' };
+    if (!this.replayGuard.check(r.value.body.messageId, r.value.body.timestampMs, now)) return { ok: false, code: 'ERR_SEAL_REPLAY' };
+    return r;
+  }
+
+  /**
+   * Fetches everything waiting (page by page), opens each message, then acks the page so
+   * the relay deletes it. Rejected mail (tampered, wrong sender, replay, stale) is acked
+   * too: it can never become readable, and keeping it would only fill the quota.
+   */
+  async receive(m: OwnedMailbox, o: ReceiveOptions = {}): Promise<{ messages: ReceivedMessage[]; rejected: RejectedMessage[] }> {
+    const messages: ReceivedMessage[] = [];
+    const rejected: RejectedMessage[] = [];
+    const limit = o.max ?? Infinity;
+    for (;;) {
+      const want = Math.min(MAX_FETCH, limit - messages.length - rejected.length);
+      if (want <= 0) break;
+      const page = await this.fetchPage(m, want);
+      for (const env of page.envelopes) {
+        const r = this.open(m, env, o.acceptSender);
+        if (r.ok) messages.push({ envelopeId: env.id, opened: r.value });
+        else rejected.push({ envelopeId: env.id, code: r.code });
+      }
+      if (page.envelopes.length > 0) await this.ack(m, page.envelopes.map((e) => e.id));
+      o.onProgress?.(messages.length + rejected.length, page.remaining);
+      if (page.remaining === 0 || page.envelopes.length === 0) break;
+    }
+    return { messages, rejected };
+  }
+}
+
+/** True when a sender key is one of the given keys (constant-time per key). */
+export function senderIn(keys: readonly Uint8Array[]): (k: Uint8Array) => boolean {
+  return (k) => keys.some((x) => bytesEqual(x, k));
+}
