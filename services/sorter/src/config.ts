@@ -15,6 +15,7 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
     KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
     KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
+    KOMRADE_QUOTA_RETRY_MS: common.count(30_000, 100, 3_600_000),
   }, env);
   return Object.freeze({
     natsUrls: c.KOMRADE_NATS_URLS,
@@ -29,6 +30,7 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     jsReplicas: c.KOMRADE_JS_REPLICAS,
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
     sortConcurrency: c.KOMRADE_SORT_CONCURRENCY,
+    quotaRetryMs: c.KOMRADE_QUOTA_RETRY_MS,
   });
 }
 

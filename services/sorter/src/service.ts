@@ -82,6 +82,7 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     quota: config.mailboxQuota,
     maxTtlMs: config.mailMaxTtlSec * 1000,
     concurrency: config.sortConcurrency,
+    quotaRetryMs: config.quotaRetryMs,
     now,
     counts,
   });

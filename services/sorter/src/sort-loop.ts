@@ -12,6 +12,8 @@ export interface SortDeps {
   readonly quota: number;
   readonly maxTtlMs: number;
   readonly concurrency: number;
+  /** Wait before a full mailbox's mail is offered again; it stays in JetStream meanwhile. */
+  readonly quotaRetryMs: number;
   readonly now: () => number;
   readonly counts: SortCounts;
 }
@@ -23,8 +25,6 @@ export function newSortCounts(): SortCounts {
   return { stored: 0, duplicate: 0, 'over-quota': 0, expired: 0, invalid: 0, retry: 0 };
 }
 
-/** Wait before a full mailbox's mail is offered again; it stays in JetStream meanwhile. */
-const OVER_QUOTA_RETRY_MS = 30_000;
 const REDIS_RETRY_MS = 1_000;
 
 /**
@@ -32,7 +32,7 @@ const REDIS_RETRY_MS = 1_000;
  * stored), so a sorter that dies mid-way leaves the message to be redelivered.
  */
 export async function sortOne(
-  deps: Pick<SortDeps, 'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now'>,
+  deps: Pick<SortDeps, 'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs'>,
   data: Uint8Array,
   seq: number,
 ): Promise<{ action: 'ack' | 'term' | 'nak'; delayMs?: number; outcome: StoreOutcome | 'invalid' }> {
@@ -41,7 +41,7 @@ export async function sortOne(
   const now = deps.now();
   const expiresAt = Math.min((env.value.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs);
   const outcome = await deps.store.store(env.value.to.id, env.value.id, env.value.bytes, seq, expiresAt, deps.quota, now);
-  if (outcome === 'over-quota') return { action: 'nak', delayMs: OVER_QUOTA_RETRY_MS, outcome };
+  if (outcome === 'over-quota') return { action: 'nak', delayMs: deps.quotaRetryMs, outcome };
   return { action: 'ack', outcome };
 }
 
