@@ -39,17 +39,36 @@ if (lint) {
   run('lint (eslint)', 'npx', ['eslint', '.']);
   run('format (prettier --check)', 'npx', ['prettier', '--check', '.']);
 }
-const pkgDirs = ['protocol', 'services/runtime', 'services/operator', 'services/sorter', 'services/vouch', 'services/purge', 'client', 'deploy', 'load', 'testkit'];
-const all = pkgDirs.flatMap((d) => {
-  const t = join(root, d, 'dist', 'test');
-  return existsSync(t) ? findTests(t) : [];
-}).filter((f) => !only || relative(root, f).includes(only));
+const pkgDirs = [
+  'protocol',
+  'services/runtime',
+  'services/operator',
+  'services/sorter',
+  'services/vouch',
+  'services/purge',
+  'client',
+  'deploy',
+  'load',
+  'testkit',
+];
+const all = pkgDirs
+  .flatMap((d) => {
+    const t = join(root, d, 'dist', 'test');
+    return existsSync(t) ? findTests(t) : [];
+  })
+  .filter((f) => !only || relative(root, f).includes(only));
 const unit = all.filter((f) => !f.endsWith('.int.test.js'));
 const integration = all.filter((f) => f.endsWith('.int.test.js'));
 const nodeArgs = ['--test', '--test-reporter=spec', '--test-concurrency=1'];
-if (wantUnit && unit.length) run(`unit tests (${unit.length} files)`, process.execPath, [...nodeArgs, ...unit]);
+if (wantUnit && unit.length)
+  run(`unit tests (${unit.length} files)`, process.execPath, [...nodeArgs, ...unit]);
 if (wantInt && integration.length)
-  run(`integration tests (${integration.length} files, real servers)`, process.execPath, [...nodeArgs, ...integration], {
-    env: { ...process.env, KOMRADE_TEST: '1' },
-  });
+  run(
+    `integration tests (${integration.length} files, real servers)`,
+    process.execPath,
+    [...nodeArgs, ...integration],
+    {
+      env: { ...process.env, KOMRADE_TEST: '1' },
+    },
+  );
 console.log('\nAll checks passed.');

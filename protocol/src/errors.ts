@@ -16,41 +16,105 @@ const registry = {
   ERR_WIRE_VERSION: { status: 400, retryable: false, message: 'Unsupported protocol version.' },
   ERR_WIRE_TYPE: { status: 400, retryable: false, message: 'Unexpected message type.' },
   ERR_WIRE_LENGTH: { status: 400, retryable: false, message: 'A length field is out of range.' },
-  ERR_WIRE_TRAILING: { status: 400, retryable: false, message: 'Unexpected bytes after the message.' },
+  ERR_WIRE_TRAILING: {
+    status: 400,
+    retryable: false,
+    message: 'Unexpected bytes after the message.',
+  },
   ERR_WIRE_FIELD: { status: 400, retryable: false, message: 'A field has an invalid value.' },
   ERR_WIRE_PADDING: { status: 400, retryable: false, message: 'Invalid padding.' },
   // HTTP edge
   ERR_HTTP_TOO_LARGE: { status: 413, retryable: false, message: 'The request body is too large.' },
-  ERR_HTTP_CONTENT_TYPE: { status: 415, retryable: false, message: 'Send application/octet-stream.' },
+  ERR_HTTP_CONTENT_TYPE: {
+    status: 415,
+    retryable: false,
+    message: 'Send application/octet-stream.',
+  },
   ERR_HTTP_NOT_FOUND: { status: 404, retryable: false, message: 'No such endpoint.' },
   ERR_HTTP_BAD_REQUEST: { status: 400, retryable: false, message: 'The request is malformed.' },
   ERR_RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; slow down.' },
   // Mail and mailboxes
-  ERR_POSTAGE_INSUFFICIENT: { status: 402, retryable: true, message: 'Postage stamp too weak for the current difficulty.' },
-  ERR_EXPIRY_INVALID: { status: 400, retryable: false, message: 'Expiry is in the past or beyond the relay maximum.' },
-  ERR_RELAY_UNKNOWN: { status: 400, retryable: false, message: 'The mailbox belongs to a relay this relay does not serve.' },
+  ERR_POSTAGE_INSUFFICIENT: {
+    status: 402,
+    retryable: true,
+    message: 'Postage stamp too weak for the current difficulty.',
+  },
+  ERR_EXPIRY_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'Expiry is in the past or beyond the relay maximum.',
+  },
+  ERR_RELAY_UNKNOWN: {
+    status: 400,
+    retryable: false,
+    message: 'The mailbox belongs to a relay this relay does not serve.',
+  },
   ERR_MAILBOX_AUTH: { status: 401, retryable: false, message: 'Mailbox credential rejected.' },
-  ERR_MAILBOX_CONFLICT: { status: 409, retryable: false, message: 'That mailbox id cannot be used; pick another.' },
+  ERR_MAILBOX_CONFLICT: {
+    status: 409,
+    retryable: false,
+    message: 'That mailbox id cannot be used; pick another.',
+  },
   // Infrastructure
-  ERR_SERVICE_UNAVAILABLE: { status: 503, retryable: true, message: 'The relay is busy or partly down; try again.' },
-  ERR_SERVICE_TIMEOUT: { status: 504, retryable: true, message: 'The relay took too long; try again.' },
+  ERR_SERVICE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message: 'The relay is busy or partly down; try again.',
+  },
+  ERR_SERVICE_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    message: 'The relay took too long; try again.',
+  },
   ERR_INTERNAL: { status: 500, retryable: true, message: 'Internal error.' },
   // Cryptography
   ERR_CRYPTO_INIT: { status: 500, retryable: false, message: 'Cryptography failed to initialise.' },
   ERR_CRYPTO_KEY_INVALID: { status: 400, retryable: false, message: 'Invalid key.' },
-  ERR_CRYPTO_DECRYPT: { status: 400, retryable: false, message: 'Decryption failed: wrong key or tampered data.' },
+  ERR_CRYPTO_DECRYPT: {
+    status: 400,
+    retryable: false,
+    message: 'Decryption failed: wrong key or tampered data.',
+  },
   ERR_CRYPTO_SIGNATURE: { status: 400, retryable: false, message: 'Signature check failed.' },
-  ERR_CRYPTO_FAILED: { status: 500, retryable: false, message: 'A cryptographic operation failed.' },
-  ERR_CRYPTO_INPUT: { status: 400, retryable: false, message: 'Invalid input to a cryptographic operation.' },
+  ERR_CRYPTO_FAILED: {
+    status: 500,
+    retryable: false,
+    message: 'A cryptographic operation failed.',
+  },
+  ERR_CRYPTO_INPUT: {
+    status: 400,
+    retryable: false,
+    message: 'Invalid input to a cryptographic operation.',
+  },
   // Sealed mail, checked by the recipient
-  ERR_SEAL_WRONG_SENDER: { status: 400, retryable: false, message: 'The sender is not who this mailbox expects.' },
-  ERR_SEAL_WRONG_MAILBOX: { status: 400, retryable: false, message: 'The message was sealed for another mailbox.' },
+  ERR_SEAL_WRONG_SENDER: {
+    status: 400,
+    retryable: false,
+    message: 'The sender is not who this mailbox expects.',
+  },
+  ERR_SEAL_WRONG_MAILBOX: {
+    status: 400,
+    retryable: false,
+    message: 'The message was sealed for another mailbox.',
+  },
   ERR_SEAL_REPLAY: { status: 400, retryable: false, message: 'This message was already received.' },
-  ERR_SEAL_STALE: { status: 400, retryable: false, message: 'The message timestamp is too old or in the future.' },
-  ERR_SEAL_TOO_LARGE: { status: 413, retryable: false, message: 'The content is larger than the biggest envelope.' },
+  ERR_SEAL_STALE: {
+    status: 400,
+    retryable: false,
+    message: 'The message timestamp is too old or in the future.',
+  },
+  ERR_SEAL_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    message: 'The content is larger than the biggest envelope.',
+  },
   // Client
   ERR_CLIENT_UNREACHABLE: { status: 503, retryable: true, message: 'Cannot reach the operator.' },
-  ERR_CLIENT_PROTOCOL: { status: 502, retryable: false, message: 'The operator answered something unexpected.' },
+  ERR_CLIENT_PROTOCOL: {
+    status: 502,
+    retryable: false,
+    message: 'The operator answered something unexpected.',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 /** Every registered error code. */
@@ -60,7 +124,9 @@ export type ErrorCode = keyof typeof registry;
 export const ERRORS: Readonly<Record<ErrorCode, ErrorInfo>> = Object.freeze(registry);
 
 /** All codes, in registry order. */
-export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(Object.keys(registry) as ErrorCode[]);
+export const ERROR_CODES: readonly ErrorCode[] = Object.freeze(
+  Object.keys(registry) as ErrorCode[],
+);
 
 /** True when `code` is a registered error code. */
 export function isErrorCode(code: unknown): code is ErrorCode {

@@ -102,11 +102,7 @@ export {
 } from './postage.js';
 // crypto
 export { initCrypto } from './crypto/themis-init.js';
-export {
-  generateKeyPair,
-  generateSymmetricKey,
-  isPublicKey,
-} from './crypto/keys.js';
+export { generateKeyPair, generateSymmetricKey, isPublicKey } from './crypto/keys.js';
 export type { KeyPair } from './crypto/keys.js';
 export {
   secureMessageEncrypt,

@@ -45,7 +45,8 @@ function nonceFrom(counter: number, out: Uint8Array): void {
 
 /** Mints a stamp synchronously. Fine up to ~20 bits; use mintPostageAsync for progress. */
 export function mintPostage(id: Uint8Array, difficulty: number): Uint8Array {
-  if (difficulty < 0 || difficulty > MAX_DIFFICULTY) throw new RangeError('difficulty out of range');
+  if (difficulty < 0 || difficulty > MAX_DIFFICULTY)
+    throw new RangeError('difficulty out of range');
   const nonce = new Uint8Array(POSTAGE_SIZE);
   for (let c = 0; ; c++) {
     nonceFrom(c, nonce);
@@ -60,9 +61,14 @@ export function mintPostage(id: Uint8Array, difficulty: number): Uint8Array {
 export async function mintPostageAsync(
   id: Uint8Array,
   difficulty: number,
-  opts: { signal?: AbortSignal; onProgress?: (tried: number, expected: number) => void; slice?: number } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (tried: number, expected: number) => void;
+    slice?: number;
+  } = {},
 ): Promise<Uint8Array> {
-  if (difficulty < 0 || difficulty > MAX_DIFFICULTY) throw new RangeError('difficulty out of range');
+  if (difficulty < 0 || difficulty > MAX_DIFFICULTY)
+    throw new RangeError('difficulty out of range');
   const slice = opts.slice ?? 4096;
   const expected = 2 ** difficulty;
   const nonce = new Uint8Array(POSTAGE_SIZE);

@@ -33,7 +33,10 @@ export function queueGroup(service: ServiceName): string {
 
 /** JetStream resources. */
 export const STREAMS = Object.freeze({
-  mail: Object.freeze({ name: 'KOMRADE_MAIL', subjects: Object.freeze(['komrade.v1.mail.inbound']) }),
+  mail: Object.freeze({
+    name: 'KOMRADE_MAIL',
+    subjects: Object.freeze(['komrade.v1.mail.inbound']),
+  }),
 });
 
 /** The sorter's durable pull consumer on the mail stream. */

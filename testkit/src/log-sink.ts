@@ -5,7 +5,11 @@ export class LogSink extends Writable {
   readonly lines: string[] = [];
   private partial = '';
 
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer | string,
+    _enc: BufferEncoding,
+    cb: (e?: Error | null) => void,
+  ): void {
     const text = this.partial + chunk.toString();
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';

@@ -56,9 +56,13 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
       ? await startSorter(sorterConfig(env), { log: createLogger('sorter', 'debug', logs) })
       : undefined;
     if (sorter) started.push(sorter);
-    const purge = want.has('purge') ? await startPurge(purgeConfig(env), { log: createLogger('purge', 'debug', logs) }) : undefined;
+    const purge = want.has('purge')
+      ? await startPurge(purgeConfig(env), { log: createLogger('purge', 'debug', logs) })
+      : undefined;
     if (purge) started.push(purge);
-    const vouch = want.has('vouch') ? await startVouch(vouchConfig(env), { log: createLogger('vouch', 'debug', logs) }) : undefined;
+    const vouch = want.has('vouch')
+      ? await startVouch(vouchConfig(env), { log: createLogger('vouch', 'debug', logs) })
+      : undefined;
     if (vouch) started.push(vouch);
     const operator = want.has('operator')
       ? await startOperator(operatorConfig(env), { log: createLogger('operator', 'debug', logs) })

@@ -16,7 +16,10 @@ export interface ServiceProcess {
  * Runs one service as its own `node` process (its real main.ts), so a test can SIGKILL it.
  * Resolves once the service logged that it started.
  */
-export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnService(
+  name: ServiceName,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
   const main = fileURLToPath(import.meta.resolve(`@komrade/${name}/main`));
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env['PATH'] ?? '', ...env },
@@ -25,9 +28,15 @@ export async function spawnService(name: ServiceName, env: Record<string, string
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`${name} did not start:\n${out}`));
+    }, 30_000);
     const check = (): void => {
       if (out.includes(`"msg":"${name} started"`) || out.includes(`"msg":"${name} listening"`)) {
         clearTimeout(timer);

@@ -4,7 +4,9 @@ import { STREAMS } from '@komrade/protocol';
 import { Redis } from 'ioredis';
 
 /** Every key in a Redis database with every byte it holds (for "nothing left" proofs). */
-export async function dumpRedis(url: string): Promise<{ key: string; type: string; bytes: Buffer[] }[]> {
+export async function dumpRedis(
+  url: string,
+): Promise<{ key: string; type: string; bytes: Buffer[] }[]> {
   const r = new Redis(url, { lazyConnect: true });
   await r.connect();
   try {
@@ -23,8 +25,7 @@ export async function dumpRedis(url: string): Promise<{ key: string; type: strin
         } else if (type === 'hash') {
           const flat = (await r.callBuffer('HGETALL', kb)) as Buffer[];
           bytes.push(...flat);
-        }
-        else if (type === 'zset') bytes.push(...(await r.zrangeBuffer(kb, '0', '-1')));
+        } else if (type === 'zset') bytes.push(...(await r.zrangeBuffer(kb, '0', '-1')));
         else if (type === 'list') bytes.push(...(await r.lrangeBuffer(kb, 0, -1)));
         else if (type === 'set') bytes.push(...(await r.smembersBuffer(kb)));
         out.push({ key, type, bytes });
@@ -39,7 +40,8 @@ export async function dumpRedis(url: string): Promise<{ key: string; type: strin
 /** True when any needle occurs in any key or value of the dump. */
 export function dumpContains(dump: { bytes: Buffer[] }[], needles: readonly Uint8Array[]): boolean {
   for (const entry of dump)
-    for (const b of entry.bytes) for (const n of needles) if (n.length > 0 && b.indexOf(n) >= 0) return true;
+    for (const b of entry.bytes)
+      for (const n of needles) if (n.length > 0 && b.indexOf(n) >= 0) return true;
   return false;
 }
 
@@ -47,7 +49,9 @@ export function dumpContains(dump: { bytes: Buffer[] }[], needles: readonly Uint
  * What the mail stream still holds: its message count, and every message that can still
  * be read by sequence across the stream's whole history.
  */
-export async function mailStreamLeftovers(natsUrl: string): Promise<{ messages: number; readable: Uint8Array[] }> {
+export async function mailStreamLeftovers(
+  natsUrl: string,
+): Promise<{ messages: number; readable: Uint8Array[] }> {
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
@@ -77,7 +81,8 @@ export async function waitMailDrained(natsUrl: string, timeoutMs = 60_000): Prom
     for (;;) {
       const s = await jsm.streams.info(STREAMS.mail.name);
       if (s.state.messages === 0) return;
-      if (Date.now() > until) throw new Error(`mail stream still holds ${s.state.messages} messages`);
+      if (Date.now() > until)
+        throw new Error(`mail stream still holds ${s.state.messages} messages`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

@@ -108,15 +108,28 @@ export class KomradeClient {
   async relayInfo(refresh = false): Promise<RelayInfo> {
     if (this.info && !refresh) return this.info;
     const j = (await this.o.transport.getJson('/v1/info')) as Partial<RelayInfo>;
-    if (typeof j.relay !== 'string' || typeof j.postageBits !== 'number' || typeof j.maxTtlSec !== 'number')
+    if (
+      typeof j.relay !== 'string' ||
+      typeof j.postageBits !== 'number' ||
+      typeof j.maxTtlSec !== 'number'
+    )
       throw new KomradeError('ERR_CLIENT_PROTOCOL', 'bad /v1/info');
-    this.info = { relay: j.relay, protocol: j.protocol ?? 1, postageBits: j.postageBits, maxTtlSec: j.maxTtlSec, maxBatch: j.maxBatch ?? MAX_BATCH };
+    this.info = {
+      relay: j.relay,
+      protocol: j.protocol ?? 1,
+      postageBits: j.postageBits,
+      maxTtlSec: j.maxTtlSec,
+      maxBatch: j.maxBatch ?? MAX_BATCH,
+    };
     return this.info;
   }
 
   /** Registers a mailbox (idempotent for the same key). */
   async createMailbox(m: OwnedMailbox): Promise<void> {
-    await this.o.transport.post('/v1/mailboxes', encodeMailboxCreate({ id: m.address.id, publicKey: m.keys.publicKey }));
+    await this.o.transport.post(
+      '/v1/mailboxes',
+      encodeMailboxCreate({ id: m.address.id, publicKey: m.keys.publicKey }),
+    );
   }
 
   /**
@@ -141,22 +154,30 @@ export class KomradeClient {
       return r.value;
     });
     const ids: Uint8Array[] = [];
-    for (let i = 0; i < sealed.length; i += info.maxBatch) ids.push(...(await this.postStamped(sealed.slice(i, i + info.maxBatch))));
+    for (let i = 0; i < sealed.length; i += info.maxBatch)
+      ids.push(...(await this.postStamped(sealed.slice(i, i + info.maxBatch))));
     return ids;
   }
 
-  private async postStamped(batch: readonly { bytes: Uint8Array; id: Uint8Array; relayLength: number }[]): Promise<Uint8Array[]> {
+  private async postStamped(
+    batch: readonly { bytes: Uint8Array; id: Uint8Array; relayLength: number }[],
+  ): Promise<Uint8Array[]> {
     for (let attempt = 0; ; attempt++) {
       const bits = (await this.relayInfo()).postageBits;
       const stamped: Uint8Array[] = [];
       for (const s of batch) {
-        const nonce = await mintPostageAsync(s.id, bits, this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {});
+        const nonce = await mintPostageAsync(
+          s.id,
+          bits,
+          this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {},
+        );
         stamped.push(withPostage(s.bytes, s.relayLength, nonce));
       }
       try {
         const res = await this.o.transport.post('/v1/mail', encodeEnvelopeBatch(stamped));
         const ids = decodeAccepted(res.body);
-        if (!ids.ok || ids.value.length !== batch.length) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+        if (!ids.ok || ids.value.length !== batch.length)
+          throw new KomradeError('ERR_CLIENT_PROTOCOL');
         return ids.value;
       } catch (e) {
         // the relay raised its difficulty under load: learn the new one and stamp again
@@ -173,22 +194,38 @@ export class KomradeClient {
     const key = m.address.id.join(',');
     const s = this.sessions.get(key);
     if (s && s.expiresAt > this.now()) return s.token;
-    const proof = encodeSessionProof({ mailbox: m.address, timestampMs: this.now(), nonce: randomBytes(PROOF_NONCE_SIZE) });
+    const proof = encodeSessionProof({
+      mailbox: m.address,
+      timestampMs: this.now(),
+      nonce: randomBytes(PROOF_NONCE_SIZE),
+    });
     const signed = secureMessageSign(m.keys.privateKey, proof);
     if (!signed.ok) throw new KomradeError(signed.code);
-    const res = await this.o.transport.post('/v1/sessions', encodeSessionOpen({ id: m.address.id, signedProof: signed.value }));
+    const res = await this.o.transport.post(
+      '/v1/sessions',
+      encodeSessionOpen({ id: m.address.id, signedProof: signed.value }),
+    );
     const grant = decodeSessionGrant(res.body);
     if (!grant.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
     // renew a little early so a fetch never races the expiry
-    this.sessions.set(key, { token: grant.value.token, expiresAt: this.now() + grant.value.ttlSec * 800 });
+    this.sessions.set(key, {
+      token: grant.value.token,
+      expiresAt: this.now() + grant.value.ttlSec * 800,
+    });
     return grant.value.token;
   }
 
   /** One page of raw envelopes (no decryption, no ack). */
-  async fetchPage(m: OwnedMailbox, max = MAX_FETCH): Promise<{ remaining: number; envelopes: DecodedEnvelope[] }> {
+  async fetchPage(
+    m: OwnedMailbox,
+    max = MAX_FETCH,
+  ): Promise<{ remaining: number; envelopes: DecodedEnvelope[] }> {
     const call = async (): Promise<{ remaining: number; envelopes: DecodedEnvelope[] }> => {
       const token = await this.session(m);
-      const res = await this.o.transport.post('/v1/fetch', encodeFetchRequest({ id: m.address.id, token, max }));
+      const res = await this.o.transport.post(
+        '/v1/fetch',
+        encodeFetchRequest({ id: m.address.id, token, max }),
+      );
       const page = decodeFetchResponse(res.body);
       if (!page.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
       return page.value;
@@ -203,7 +240,10 @@ export class KomradeClient {
       const chunk = ids.slice(i, i + MAX_FETCH);
       deleted += await this.withSessionRetry(m, async () => {
         const token = await this.session(m);
-        const res = await this.o.transport.post('/v1/ack', encodeAckRequest({ id: m.address.id, token, ids: chunk }));
+        const res = await this.o.transport.post(
+          '/v1/ack',
+          encodeAckRequest({ id: m.address.id, token, ids: chunk }),
+        );
         const n = decodeAckResponse(res.body);
         if (!n.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
         return n.value;
@@ -224,12 +264,22 @@ export class KomradeClient {
   }
 
   /** Checks one envelope as its recipient: decrypt, signature, mailbox, time, sender, replay. */
-  open(m: OwnedMailbox, env: DecodedEnvelope, acceptSender?: (k: Uint8Array) => boolean): Result<OpenedMail> {
+  open(
+    m: OwnedMailbox,
+    env: DecodedEnvelope,
+    acceptSender?: (k: Uint8Array) => boolean,
+  ): Result<OpenedMail> {
     const now = this.now();
-    const r = openMail(env, m.keys.privateKey, { nowMs: now, maxAgeMs: this.maxAgeMs, maxSkewMs: this.o.maxSkewMs ?? 300_000 });
+    const r = openMail(env, m.keys.privateKey, {
+      nowMs: now,
+      maxAgeMs: this.maxAgeMs,
+      maxSkewMs: this.o.maxSkewMs ?? 300_000,
+    });
     if (!r.ok) return r;
-    if (acceptSender && !acceptSender(r.value.senderKey)) return { ok: false, code: 'ERR_SEAL_WRONG_SENDER' };
-    if (!this.replayGuard.check(r.value.body.messageId, r.value.body.timestampMs, now)) return { ok: false, code: 'ERR_SEAL_REPLAY' };
+    if (acceptSender && !acceptSender(r.value.senderKey))
+      return { ok: false, code: 'ERR_SEAL_WRONG_SENDER' };
+    if (!this.replayGuard.check(r.value.body.messageId, r.value.body.timestampMs, now))
+      return { ok: false, code: 'ERR_SEAL_REPLAY' };
     return r;
   }
 
@@ -238,7 +288,10 @@ export class KomradeClient {
    * the relay deletes it. Rejected mail (tampered, wrong sender, replay, stale) is acked
    * too: it can never become readable, and keeping it would only fill the quota.
    */
-  async receive(m: OwnedMailbox, o: ReceiveOptions = {}): Promise<{ messages: ReceivedMessage[]; rejected: RejectedMessage[] }> {
+  async receive(
+    m: OwnedMailbox,
+    o: ReceiveOptions = {},
+  ): Promise<{ messages: ReceivedMessage[]; rejected: RejectedMessage[] }> {
     const messages: ReceivedMessage[] = [];
     const rejected: RejectedMessage[] = [];
     const limit = o.max ?? Infinity;
@@ -251,7 +304,11 @@ export class KomradeClient {
         if (r.ok) messages.push({ envelopeId: env.id, opened: r.value });
         else rejected.push({ envelopeId: env.id, code: r.code });
       }
-      if (page.envelopes.length > 0) await this.ack(m, page.envelopes.map((e) => e.id));
+      if (page.envelopes.length > 0)
+        await this.ack(
+          m,
+          page.envelopes.map((e) => e.id),
+        );
       o.onProgress?.(messages.length + rejected.length, page.remaining);
       if (page.remaining === 0 || page.envelopes.length === 0) break;
     }

@@ -1,4 +1,10 @@
-import { formatAddress, generateKeyPair, MAILBOX_ID_SIZE, type KeyPair, type MailboxAddress } from '@komrade/protocol';
+import {
+  formatAddress,
+  generateKeyPair,
+  MAILBOX_ID_SIZE,
+  type KeyPair,
+  type MailboxAddress,
+} from '@komrade/protocol';
 import { randomBytes } from './random.js';
 
 /** A mailbox this client owns: a random id on a relay, and the key pair that proves it. */

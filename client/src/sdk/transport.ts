@@ -3,7 +3,10 @@ import { isErrorCode, KomradeError } from '@komrade/protocol';
 /** How the SDK talks to an operator. The Tor (SOCKS5) transport implements the same. */
 export interface Transport {
   /** POSTs bytes; resolves with the response bytes and status, or throws KomradeError. */
-  post(path: string, body: Uint8Array): Promise<{ status: number; body: Uint8Array; headers: Headers }>;
+  post(
+    path: string,
+    body: Uint8Array,
+  ): Promise<{ status: number; body: Uint8Array; headers: Headers }>;
   getJson(path: string): Promise<unknown>;
 }
 

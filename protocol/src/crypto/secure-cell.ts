@@ -4,12 +4,20 @@ import { assertCryptoReady } from './themis-init.js';
 import { attempt } from './themis-errors.js';
 
 /** Secure Cell (seal mode) with a symmetric key: fast, authenticated. */
-export function cellSealWithKey(key: Uint8Array, data: Uint8Array, context?: Uint8Array): Result<Uint8Array> {
+export function cellSealWithKey(
+  key: Uint8Array,
+  data: Uint8Array,
+  context?: Uint8Array,
+): Result<Uint8Array> {
   assertCryptoReady();
   return attempt('other', () => SecureCellSeal.withKey(key).encrypt(data, context));
 }
 
-export function cellOpenWithKey(key: Uint8Array, sealed: Uint8Array, context?: Uint8Array): Result<Uint8Array> {
+export function cellOpenWithKey(
+  key: Uint8Array,
+  sealed: Uint8Array,
+  context?: Uint8Array,
+): Result<Uint8Array> {
   assertCryptoReady();
   return attempt('decrypt', () => SecureCellSeal.withKey(key).decrypt(sealed, context));
 }
@@ -33,5 +41,7 @@ export function cellOpenWithPassphrase(
   context?: Uint8Array,
 ): Result<Uint8Array> {
   assertCryptoReady();
-  return attempt('decrypt', () => SecureCellSeal.withPassphrase(passphrase).decrypt(sealed, context));
+  return attempt('decrypt', () =>
+    SecureCellSeal.withPassphrase(passphrase).decrypt(sealed, context),
+  );
 }

@@ -1,4 +1,9 @@
-import { KeyPair as ThemisKeyPair, SecureMessage, SecureMessageSign, SecureMessageVerify } from 'wasm-themis';
+import {
+  KeyPair as ThemisKeyPair,
+  SecureMessage,
+  SecureMessageSign,
+  SecureMessageVerify,
+} from 'wasm-themis';
 import type { Result } from '../result.js';
 import { toPrivateKey, toPublicKey } from './keys.js';
 import { attempt } from './themis-errors.js';
@@ -13,7 +18,9 @@ export function secureMessageEncrypt(
   if (!priv.ok) return priv;
   const pub = toPublicKey(theirPublic);
   if (!pub.ok) return pub;
-  return attempt('other', () => new SecureMessage(new ThemisKeyPair(priv.value, pub.value)).encrypt(plaintext));
+  return attempt('other', () =>
+    new SecureMessage(new ThemisKeyPair(priv.value, pub.value)).encrypt(plaintext),
+  );
 }
 
 /** Secure Message decrypt; tampering or a wrong key gives ERR_CRYPTO_DECRYPT. */
@@ -26,7 +33,9 @@ export function secureMessageDecrypt(
   if (!priv.ok) return priv;
   const pub = toPublicKey(theirPublic);
   if (!pub.ok) return pub;
-  return attempt('decrypt', () => new SecureMessage(new ThemisKeyPair(priv.value, pub.value)).decrypt(ciphertext));
+  return attempt('decrypt', () =>
+    new SecureMessage(new ThemisKeyPair(priv.value, pub.value)).decrypt(ciphertext),
+  );
 }
 
 /** Signs bytes; the result carries the message and its signature. */
@@ -37,7 +46,10 @@ export function secureMessageSign(ourPrivate: Uint8Array, message: Uint8Array): 
 }
 
 /** Verifies a signed message and returns the message; any mismatch gives ERR_CRYPTO_SIGNATURE. */
-export function secureMessageVerify(theirPublic: Uint8Array, signed: Uint8Array): Result<Uint8Array> {
+export function secureMessageVerify(
+  theirPublic: Uint8Array,
+  signed: Uint8Array,
+): Result<Uint8Array> {
   const pub = toPublicKey(theirPublic);
   if (!pub.ok) return pub;
   return attempt('verify', () => new SecureMessageVerify(pub.value).verify(signed));

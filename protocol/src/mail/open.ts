@@ -19,7 +19,6 @@ export interface OpenOptions {
   readonly maxSkewMs: number;
 }
 
-
 /**
  * Opens an envelope with the mailbox private key and checks, in order: decryption,
  * inner framing, the sender's signature, that it was sealed for this very mailbox, and
@@ -39,7 +38,8 @@ export function openMail(
   const body = decodeSignedBody(verified.value);
   if (!body.ok) return body;
   const b = body.value;
-  if (b.to.relay !== env.to.relay || !bytesEqual(b.to.id, env.to.id)) return fail('ERR_SEAL_WRONG_MAILBOX');
+  if (b.to.relay !== env.to.relay || !bytesEqual(b.to.id, env.to.id))
+    return fail('ERR_SEAL_WRONG_MAILBOX');
   if (b.timestampMs < opts.nowMs - opts.maxAgeMs || b.timestampMs > opts.nowMs + opts.maxSkewMs)
     return fail('ERR_SEAL_STALE');
   return ok({ senderKey: inner.value.senderKey, body: b });

@@ -9,7 +9,8 @@ import { Writer } from './writer.js';
 /** Most envelopes one POST may carry. */
 export const MAX_BATCH = 256;
 /** Largest encoded envelope: header, longest relay name, fixed fields, largest ciphertext. */
-export const MAX_ENVELOPE_BYTES = 4 + 1 + 63 + 16 + 4 + 8 + 1 + 45 + 4 + MAX_PLAINTEXT + SEALED_OVERHEAD;
+export const MAX_ENVELOPE_BYTES =
+  4 + 1 + 63 + 16 + 4 + 8 + 1 + 45 + 4 + MAX_PLAINTEXT + SEALED_OVERHEAD;
 
 /*
  * EnvelopeBatch (type 0x02):

@@ -1,6 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CIPHERTEXT_SIZES } from './padding.js';
-import { MESSAGE_ID_SIZE, PUBLIC_KEY_SIZE, readAddress, writeAddress, type MailboxAddress } from './address.js';
+import {
+  MESSAGE_ID_SIZE,
+  PUBLIC_KEY_SIZE,
+  readAddress,
+  writeAddress,
+  type MailboxAddress,
+} from './address.js';
 import { decodeWith } from './decode.js';
 import { MessageType, readHeader, writeHeader } from './header.js';
 import type { Result } from '../result.js';
@@ -40,8 +46,10 @@ export interface DecodedEnvelope extends Envelope {
  */
 export function encodeEnvelope(e: Envelope): Uint8Array {
   if (e.postage.length !== POSTAGE_SIZE) throw new RangeError('postage must be 8 bytes');
-  if (e.ephemeralKey.length !== PUBLIC_KEY_SIZE) throw new RangeError('ephemeral key must be 45 bytes');
-  if (!CIPHERTEXT_SIZES.has(e.ciphertext.length)) throw new RangeError('ciphertext not a bucket size');
+  if (e.ephemeralKey.length !== PUBLIC_KEY_SIZE)
+    throw new RangeError('ephemeral key must be 45 bytes');
+  if (!CIPHERTEXT_SIZES.has(e.ciphertext.length))
+    throw new RangeError('ciphertext not a bucket size');
   if (!Number.isInteger(e.expiryHour) || e.expiryHour < 0 || e.expiryHour > 0xffffffff)
     throw new RangeError('expiryHour out of range');
   const w = new Writer(e.ciphertext.length + 128);

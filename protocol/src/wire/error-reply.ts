@@ -32,5 +32,10 @@ export function decodeErrorReply(bytes: Uint8Array): Result<ErrorCode> {
 
 /** True when bytes start like an ErrorReply (magic, any version, type 0x7f). */
 export function isErrorReply(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x4b && bytes[1] === 0x4d && bytes[3] === MessageType.ErrorReply;
+  return (
+    bytes.length >= 4 &&
+    bytes[0] === 0x4b &&
+    bytes[1] === 0x4d &&
+    bytes[3] === MessageType.ErrorReply
+  );
 }

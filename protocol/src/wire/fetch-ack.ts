@@ -25,7 +25,10 @@ function writeCredential(w: Writer, c: MailboxCredential): void {
 }
 
 function readCredential(r: Reader): MailboxCredential {
-  return { id: r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'), token: r.bytesFixed(SESSION_TOKEN_SIZE, 'token') };
+  return {
+    id: r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'),
+    token: r.bytesFixed(SESSION_TOKEN_SIZE, 'token'),
+  };
 }
 
 export interface FetchRequest extends MailboxCredential {
@@ -142,7 +145,8 @@ export function decodeAckRequest(bytes: Uint8Array): Result<AckRequest> {
  * +--------+-------------+
  */
 export function encodeAckResponse(deleted: number): Uint8Array {
-  if (!Number.isInteger(deleted) || deleted < 0 || deleted > 0xffff) throw new RangeError('deleted out of range');
+  if (!Number.isInteger(deleted) || deleted < 0 || deleted > 0xffff)
+    throw new RangeError('deleted out of range');
   const w = new Writer(8);
   writeHeader(w, MessageType.AckResponse);
   w.u16(deleted);

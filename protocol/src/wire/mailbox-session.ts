@@ -1,5 +1,11 @@
 import type { Result } from '../result.js';
-import { MAILBOX_ID_SIZE, PUBLIC_KEY_SIZE, readAddress, writeAddress, type MailboxAddress } from './address.js';
+import {
+  MAILBOX_ID_SIZE,
+  PUBLIC_KEY_SIZE,
+  readAddress,
+  writeAddress,
+  type MailboxAddress,
+} from './address.js';
 import { decodeWith } from './decode.js';
 import { MessageType, readHeader, writeHeader } from './header.js';
 import { Writer } from './writer.js';
@@ -84,7 +90,8 @@ export interface SessionOpen {
  */
 export function encodeSessionOpen(m: SessionOpen): Uint8Array {
   if (m.id.length !== MAILBOX_ID_SIZE) throw new RangeError('mailbox id must be 16 bytes');
-  if (m.signedProof.length < 1 || m.signedProof.length > MAX_SIGNED_PROOF) throw new RangeError('proof size');
+  if (m.signedProof.length < 1 || m.signedProof.length > MAX_SIGNED_PROOF)
+    throw new RangeError('proof size');
   const w = new Writer(64 + m.signedProof.length);
   writeHeader(w, MessageType.SessionOpen);
   w.bytes(m.id).bytesU16(m.signedProof);
@@ -114,7 +121,8 @@ export interface SessionGrant {
  */
 export function encodeSessionGrant(g: SessionGrant): Uint8Array {
   if (g.token.length !== SESSION_TOKEN_SIZE) throw new RangeError('token must be 32 bytes');
-  if (!Number.isInteger(g.ttlSec) || g.ttlSec < 0 || g.ttlSec > 0xffffffff) throw new RangeError('ttlSec out of range');
+  if (!Number.isInteger(g.ttlSec) || g.ttlSec < 0 || g.ttlSec > 0xffffffff)
+    throw new RangeError('ttlSec out of range');
   const w = new Writer(48);
   writeHeader(w, MessageType.SessionGrant);
   w.bytes(g.token).u32(g.ttlSec);

@@ -33,7 +33,9 @@ export function encodeSealedInner(m: SealedInner): Uint8Array | undefined {
   if (bucket === undefined) return undefined;
   const w = new Writer(bucket);
   writeHeader(w, MessageType.SealedInner);
-  w.bytesU8(m.senderKey).bytesU32(m.signed).zeros(bucket - size);
+  w.bytesU8(m.senderKey)
+    .bytesU32(m.signed)
+    .zeros(bucket - size);
   return w.finish();
 }
 

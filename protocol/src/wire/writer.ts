@@ -43,7 +43,8 @@ export class Writer {
   }
 
   u64(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError('u64 must be a safe non-negative integer');
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError('u64 must be a safe non-negative integer');
     return this.u32(Math.floor(v / 0x100000000)).u32(v >>> 0);
   }
 

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 
 /** Where the operator listens: a TCP host:port or a unix socket path. */
-export type ListenTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type ListenTarget =
+  { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 /**
  * The operator must be reachable only through its Tor onion service, so it listens on

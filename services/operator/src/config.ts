@@ -3,22 +3,26 @@ import { z } from 'zod';
 
 /** Operator configuration, from the environment only. See deploy/env.example. */
 export function operatorConfig(env: Record<string, string | undefined>) {
-  const c = loadEnv('operator', {
-    KOMRADE_NATS_URLS: common.natsUrls,
-    KOMRADE_RELAY_NAME: common.relayName,
-    KOMRADE_LOG_LEVEL: common.logLevel,
-    KOMRADE_OPERATOR_HOST: z.string().min(1).default('127.0.0.1'),
-    KOMRADE_OPERATOR_PORT: common.count(8080, 0, 65535),
-    KOMRADE_DEV_ALLOW_PUBLIC_BIND: common.flag(false),
-    KOMRADE_POSTAGE_BITS: common.count(16, 0, 28),
-    KOMRADE_POSTAGE_AUTO: common.flag(true),
-    KOMRADE_POSTAGE_TARGET_RPS: common.count(2000, 1, 10_000_000),
-    KOMRADE_BODY_LIMIT_BYTES: common.count(1024 * 1024, 1024, 64 * 1024 * 1024),
-    KOMRADE_REQUEST_TIMEOUT_MS: common.count(5000, 100, 120_000),
-    KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
-    KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
-    KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
-  }, env);
+  const c = loadEnv(
+    'operator',
+    {
+      KOMRADE_NATS_URLS: common.natsUrls,
+      KOMRADE_RELAY_NAME: common.relayName,
+      KOMRADE_LOG_LEVEL: common.logLevel,
+      KOMRADE_OPERATOR_HOST: z.string().min(1).default('127.0.0.1'),
+      KOMRADE_OPERATOR_PORT: common.count(8080, 0, 65535),
+      KOMRADE_DEV_ALLOW_PUBLIC_BIND: common.flag(false),
+      KOMRADE_POSTAGE_BITS: common.count(16, 0, 28),
+      KOMRADE_POSTAGE_AUTO: common.flag(true),
+      KOMRADE_POSTAGE_TARGET_RPS: common.count(2000, 1, 10_000_000),
+      KOMRADE_BODY_LIMIT_BYTES: common.count(1024 * 1024, 1024, 64 * 1024 * 1024),
+      KOMRADE_REQUEST_TIMEOUT_MS: common.count(5000, 100, 120_000),
+      KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
+      KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
+      KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+    },
+    env,
+  );
   return Object.freeze({
     natsUrls: c.KOMRADE_NATS_URLS,
     relayName: c.KOMRADE_RELAY_NAME,

@@ -2,7 +2,11 @@ import { errorInfo, KomradeError, type ErrorCode } from '@komrade/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 
 /** JSON error body: the registry's code, safe message and retryability. Nothing else. */
-export function sendError(reply: FastifyReply, code: ErrorCode, headers: Record<string, string> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  headers: Record<string, string> = {},
+): FastifyReply {
   const info = errorInfo(code);
   return reply
     .code(info.status)
@@ -14,7 +18,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, headers: Record<
 /** Fastify's own errors (body too large, bad content type...) mapped to registry codes. */
 function codeForFastifyError(e: FastifyError): ErrorCode {
   if (e instanceof KomradeError) return e.code;
-  switch (e.statusCode) {
+  switch (e.statusCode ?? 500) {
     case 413:
       return 'ERR_HTTP_TOO_LARGE';
     case 415:
@@ -26,7 +30,9 @@ function codeForFastifyError(e: FastifyError): ErrorCode {
     case 503:
       return 'ERR_SERVICE_UNAVAILABLE';
     default:
-      return e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500 ? 'ERR_HTTP_BAD_REQUEST' : 'ERR_INTERNAL';
+      return (e.statusCode ?? 500) >= 400 && (e.statusCode ?? 500) < 500
+        ? 'ERR_HTTP_BAD_REQUEST'
+        : 'ERR_INTERNAL';
   }
 }
 

@@ -14,18 +14,28 @@ export interface MailSink {
  */
 export class JetStreamMailSink implements MailSink {
   private readonly js: JetStreamClient;
-  constructor(nc: NatsConnection, private readonly timeoutMs: number) {
+  constructor(
+    nc: NatsConnection,
+    private readonly timeoutMs: number,
+  ) {
     this.js = jetstream(nc, { timeout: timeoutMs });
   }
 
   async publish(envelopes: readonly DecodedEnvelope[]): Promise<void> {
     try {
       await Promise.all(
-        envelopes.map((e) => this.js.publish(SUBJECTS.mailInbound, e.bytes, { msgID: toHex(e.id), timeout: this.timeoutMs })),
+        envelopes.map((e) =>
+          this.js.publish(SUBJECTS.mailInbound, e.bytes, {
+            msgID: toHex(e.id),
+            timeout: this.timeoutMs,
+          }),
+        ),
       );
     } catch (e) {
       const msg = e instanceof Error ? e.message : '';
-      throw new KomradeError(/timeout/i.test(msg) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE');
+      throw new KomradeError(
+        /timeout/i.test(msg) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE',
+      );
     }
   }
 }

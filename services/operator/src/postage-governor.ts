@@ -14,7 +14,13 @@ export class PostageGovernor {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly o: { baseBits: number; auto: boolean; targetRps: number; graceSec?: number; now?: () => number },
+    private readonly o: {
+      baseBits: number;
+      auto: boolean;
+      targetRps: number;
+      graceSec?: number;
+      now?: () => number;
+    },
   ) {
     this.bits = o.baseBits;
   }
@@ -54,7 +60,9 @@ export class PostageGovernor {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => this.tick(1), 1000);
+    this.timer ??= setInterval(() => {
+      this.tick(1);
+    }, 1000);
     this.timer.unref();
   }
 

@@ -12,7 +12,9 @@ export function natsForwarder(nc: NatsConnection, timeoutMs: number): Forwarder 
       return m.data;
     } catch (e) {
       const name = e instanceof Error ? `${e.name} ${e.message}` : '';
-      throw new KomradeError(/timeout/i.test(name) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE');
+      throw new KomradeError(
+        /timeout/i.test(name) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE',
+      );
     }
   };
 }

@@ -32,7 +32,10 @@ export interface RunningOperator extends AsyncDisposable {
  * Starts the operator: connects to NATS, makes sure the mail stream exists, and listens
  * on loopback or a unix socket only (it is meant to sit behind a Tor onion service).
  */
-export async function start(config: OperatorConfig, deps: OperatorStartDeps = {}): Promise<RunningOperator> {
+export async function start(
+  config: OperatorConfig,
+  deps: OperatorStartDeps = {},
+): Promise<RunningOperator> {
   const log = deps.log ?? createLogger('operator', config.logLevel);
   const target = listenTarget(config.host, config.port);
   if (!isLoopbackOnly(target)) {
@@ -41,7 +44,9 @@ export async function start(config: OperatorConfig, deps: OperatorStartDeps = {}
         `refusing to listen on ${config.host}: the operator must be reachable only through Tor. ` +
           'Use 127.0.0.1, ::1 or a unix socket, or set KOMRADE_DEV_ALLOW_PUBLIC_BIND=1 for development.',
       );
-    log.warn('DEVELOPMENT MODE: operator listening on a non-loopback address; it is reachable without Tor');
+    log.warn(
+      'DEVELOPMENT MODE: operator listening on a non-loopback address; it is reachable without Tor',
+    );
   }
   const nc = await connectNats(config.natsUrls, 'komrade-operator');
   try {
@@ -55,7 +60,11 @@ export async function start(config: OperatorConfig, deps: OperatorStartDeps = {}
     await nc.close();
     throw e;
   }
-  const postage = new PostageGovernor({ baseBits: config.postageBits, auto: config.postageAuto, targetRps: config.postageTargetRps });
+  const postage = new PostageGovernor({
+    baseBits: config.postageBits,
+    auto: config.postageAuto,
+    targetRps: config.postageTargetRps,
+  });
   postage.start();
   const app = buildApp({
     config,
@@ -67,7 +76,14 @@ export async function start(config: OperatorConfig, deps: OperatorStartDeps = {}
     ready: () => !nc.isClosed(),
   });
   const stats = new ServiceStats();
-  const loops: RequestLoop[] = serveHealth({ nc, service: 'operator', version: VERSION, log, stats, ready: () => !nc.isClosed() });
+  const loops: RequestLoop[] = serveHealth({
+    nc,
+    service: 'operator',
+    version: VERSION,
+    log,
+    stats,
+    ready: () => !nc.isClosed(),
+  });
   let url: string;
   try {
     if (target.kind === 'unix') {

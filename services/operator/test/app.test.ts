@@ -38,7 +38,11 @@ function deps(over: Partial<OperatorDeps> = {}): OperatorDeps & { published: Dec
   };
 }
 
-function envelope(relay = 'unit', bits = 4, expiryHour = Math.floor(Date.now() / 3_600_000) + 5): Uint8Array {
+function envelope(
+  relay = 'unit',
+  bits = 4,
+  expiryHour = Math.floor(Date.now() / 3_600_000) + 5,
+): Uint8Array {
   const s = sealMail({
     to: { relay, id: randomId() },
     mailboxKey: generateKeyPair().publicKey,
@@ -64,12 +68,20 @@ describe('operator HTTP app (in-memory sink)', () => {
     const d = deps();
     const app = buildApp(d);
     const batch = [envelope(), envelope()];
-    const res = await app.inject({ method: 'POST', url: '/v1/mail', headers: octet, payload: Buffer.from(encodeEnvelopeBatch(batch)) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/mail',
+      headers: octet,
+      payload: Buffer.from(encodeEnvelopeBatch(batch)),
+    });
     assert.equal(res.statusCode, 202);
     const ids = decodeAccepted(new Uint8Array(res.rawPayload));
     assert.ok(ids.ok);
     assert.equal(ids.value.length, 2);
-    assert.deepEqual(d.published.map((e) => Buffer.from(e.id).toString('hex')), ids.value.map((i) => Buffer.from(i).toString('hex')));
+    assert.deepEqual(
+      d.published.map((e) => Buffer.from(e.id).toString('hex')),
+      ids.value.map((i) => Buffer.from(i).toString('hex')),
+    );
   });
 
   test('mail - a failing sink gives a retryable 503 and no 202', async () => {
@@ -83,9 +95,20 @@ describe('operator HTTP app (in-memory sink)', () => {
         },
       }),
     );
-    const res = await app.inject({ method: 'POST', url: '/v1/mail', headers: octet, payload: Buffer.from(envelope()) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/mail',
+      headers: octet,
+      payload: Buffer.from(envelope()),
+    });
     assert.equal(res.statusCode, 503);
-    assert.deepEqual(res.json(), { error: { code: 'ERR_SERVICE_UNAVAILABLE', message: 'The relay is busy or partly down; try again.', retryable: true } });
+    assert.deepEqual(res.json(), {
+      error: {
+        code: 'ERR_SERVICE_UNAVAILABLE',
+        message: 'The relay is busy or partly down; try again.',
+        retryable: true,
+      },
+    });
   });
 
   test('mail - weak postage is refused with 402 and the current difficulty, nothing stored', async () => {
@@ -100,7 +123,12 @@ describe('operator HTTP app (in-memory sink)', () => {
       if (postageBits(dec.value.id, dec.value.postage) < 4) break;
       weak = envelope('unit', 0);
     }
-    const res = await app.inject({ method: 'POST', url: '/v1/mail', headers: octet, payload: Buffer.from(weak) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/mail',
+      headers: octet,
+      payload: Buffer.from(weak),
+    });
     assert.equal(res.statusCode, 402);
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'ERR_POSTAGE_INSUFFICIENT');
     assert.equal(res.headers['komrade-postage-bits'], '4');
@@ -125,7 +153,12 @@ describe('operator HTTP app (in-memory sink)', () => {
     const app = buildApp(deps());
     const nowHour = Math.floor(Date.now() / 3_600_000);
     for (const h of [nowHour - 2, nowHour + 24 * 8]) {
-      const res = await app.inject({ method: 'POST', url: '/v1/mail', headers: octet, payload: Buffer.from(envelope('unit', 4, h)) });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/mail',
+        headers: octet,
+        payload: Buffer.from(envelope('unit', 4, h)),
+      });
       assert.equal(res.json<{ error: { code: string } }>().error.code, 'ERR_EXPIRY_INVALID');
     }
   });
@@ -133,7 +166,14 @@ describe('operator HTTP app (in-memory sink)', () => {
   const table: [string, string, Record<string, string>, Buffer, number, string][] = [
     ['garbage', '/v1/mail', octet, Buffer.from('hello'), 400, 'ERR_WIRE_MAGIC'],
     ['empty', '/v1/fetch', octet, Buffer.alloc(0), 400, 'ERR_WIRE_TRUNCATED'],
-    ['json', '/v1/mail', { 'content-type': 'application/json' }, Buffer.from('{}'), 415, 'ERR_HTTP_CONTENT_TYPE'],
+    [
+      'json',
+      '/v1/mail',
+      { 'content-type': 'application/json' },
+      Buffer.from('{}'),
+      415,
+      'ERR_HTTP_CONTENT_TYPE',
+    ],
     ['too large', '/v1/mail', octet, Buffer.alloc(300_000), 413, 'ERR_HTTP_TOO_LARGE'],
     ['unknown path', '/v1/nope', octet, Buffer.alloc(1), 404, 'ERR_HTTP_NOT_FOUND'],
   ];
@@ -161,7 +201,9 @@ describe('operator HTTP app (in-memory sink)', () => {
       method: 'POST',
       url: '/v1/fetch',
       headers: octet,
-      payload: Buffer.from(encodeFetchRequest({ id: randomId(), token: new Uint8Array(32), max: 1 })),
+      payload: Buffer.from(
+        encodeFetchRequest({ id: randomId(), token: new Uint8Array(32), max: 1 }),
+      ),
     });
     assert.equal(res.statusCode, 500);
     assert.equal(res.body.includes('secret'), false);
@@ -175,7 +217,9 @@ describe('operator HTTP app (in-memory sink)', () => {
       method: 'POST',
       url: '/v1/fetch',
       headers: octet,
-      payload: Buffer.from(encodeFetchRequest({ id: randomId(), token: new Uint8Array(32), max: 1 })),
+      payload: Buffer.from(
+        encodeFetchRequest({ id: randomId(), token: new Uint8Array(32), max: 1 }),
+      ),
     });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'ERR_MAILBOX_AUTH');

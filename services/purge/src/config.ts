@@ -2,12 +2,16 @@ import { common, loadEnv } from '@komrade/service-runtime';
 
 /** Purge configuration, from the environment only. See deploy/env.example. */
 export function purgeConfig(env: Record<string, string | undefined>) {
-  const c = loadEnv('purge', {
-    KOMRADE_NATS_URLS: common.natsUrls,
-    KOMRADE_REDIS_URL: common.redisUrl,
-    KOMRADE_LOG_LEVEL: common.logLevel,
-    KOMRADE_SWEEP_INTERVAL_SEC: common.seconds(60, 1, 86400),
-  }, env);
+  const c = loadEnv(
+    'purge',
+    {
+      KOMRADE_NATS_URLS: common.natsUrls,
+      KOMRADE_REDIS_URL: common.redisUrl,
+      KOMRADE_LOG_LEVEL: common.logLevel,
+      KOMRADE_SWEEP_INTERVAL_SEC: common.seconds(60, 1, 86400),
+    },
+    env,
+  );
   return Object.freeze({
     natsUrls: c.KOMRADE_NATS_URLS,
     redisUrl: c.KOMRADE_REDIS_URL,

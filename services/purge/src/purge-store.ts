@@ -14,13 +14,16 @@ const scripts = {
   sweep: new LuaScript(MAILBOX_SCRIPTS.sweep, 3),
 };
 
-
 /** Purge's side of the Redis mailbox layout: delete on ack, expire the rest. */
 export class PurgeStore {
   constructor(private readonly redis: RedisClient) {}
 
   /** Deleted count, or undefined when the session (or mailbox) is unknown. */
-  async ack(mailboxId: Uint8Array, token: Uint8Array, ids: readonly Uint8Array[]): Promise<number | undefined> {
+  async ack(
+    mailboxId: Uint8Array,
+    token: Uint8Array,
+    ids: readonly Uint8Array[],
+  ): Promise<number | undefined> {
     const hex = toHex(mailboxId);
     const k = mailboxKeys(hex);
     const r = await scripts.ack.run(
@@ -37,7 +40,12 @@ export class PurgeStore {
    * due in each mailbox found. Returns the next cursor ("0" when the pass is complete),
    * so a sweep interrupted by a restart resumes where it stopped.
    */
-  async sweepPage(node: Redis, cursor: string, nowMs: number, count = 500): Promise<{ cursor: string; removed: number }> {
+  async sweepPage(
+    node: Redis,
+    cursor: string,
+    nowMs: number,
+    count = 500,
+  ): Promise<{ cursor: string; removed: number }> {
     const [next, keys] = await node.scan(cursor, 'MATCH', EXPIRY_SCAN_PATTERN, 'COUNT', count);
     let removed = 0;
     for (const key of keys) {

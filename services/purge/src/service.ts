@@ -41,10 +41,31 @@ export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<
   const stats = new ServiceStats();
   const counts: SweepCounts = { sweeps: 0, expired: 0, lastSweepMs: 0 };
   const loops: RequestLoop[] = [
-    serveRequests({ nc, subject: SUBJECTS.mailboxAck, queue: queueGroup('purge'), log, stats, handle: (d) => handleAck(store, d) }),
-    ...serveHealth({ nc, service: 'purge', version: VERSION, log, stats, ready: () => redisReady(redis) }),
+    serveRequests({
+      nc,
+      subject: SUBJECTS.mailboxAck,
+      queue: queueGroup('purge'),
+      log,
+      stats,
+      handle: (d) => handleAck(store, d),
+    }),
+    ...serveHealth({
+      nc,
+      service: 'purge',
+      version: VERSION,
+      log,
+      stats,
+      ready: () => redisReady(redis),
+    }),
   ];
-  const sweeper = startSweeper({ store, redis, intervalMs: config.sweepIntervalSec * 1000, log, now, counts });
+  const sweeper = startSweeper({
+    store,
+    redis,
+    intervalMs: config.sweepIntervalSec * 1000,
+    log,
+    now,
+    counts,
+  });
   log.info('purge started');
   return {
     counts,

@@ -9,7 +9,11 @@ export interface SweepCounts {
 }
 
 /** Runs one full sweep pass over every master node. Resumable pages of SCAN. */
-export async function sweepOnce(store: PurgeStore, redis: RedisClient, nowMs: number): Promise<number> {
+export async function sweepOnce(
+  store: PurgeStore,
+  redis: RedisClient,
+  nowMs: number,
+): Promise<number> {
   const nodes: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
   let removed = 0;
   for (const node of nodes) {
@@ -50,7 +54,9 @@ export function startSweeper(o: {
     return running;
   };
   const timer = setInterval(() => {
-    pass().catch((e: unknown) => o.log.error({ err: e }, 'sweep failed; will retry next interval'));
+    pass().catch((e: unknown) => {
+      o.log.error({ err: e }, 'sweep failed; will retry next interval');
+    });
   }, o.intervalMs);
   timer.unref();
   return {

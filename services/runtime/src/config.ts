@@ -32,7 +32,8 @@ export function loadEnv<S extends z.ZodRawShape>(
   }
   const parsed = z.object(shape).safeParse(picked);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(service, problems);
   return Object.freeze(parsed.data);
@@ -82,16 +83,30 @@ export const common = {
   natsUrls: z
     .string()
     .default('nats://127.0.0.1:4222')
-    .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u.length > 0))
-    .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port')).min(1)),
-  redisUrl: z.string().regex(/^(redis|rediss|unix):\/\/[^\s]+$/, 'must be redis://host:port').default('redis://127.0.0.1:6379'),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port'))
+        .min(1),
+    ),
+  redisUrl: z
+    .string()
+    .regex(/^(redis|rediss|unix):\/\/[^\s]+$/, 'must be redis://host:port')
+    .default('redis://127.0.0.1:6379'),
   relayName: z
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be 1-63 of [a-z0-9.-]')
     .default('local'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  seconds: (def: number, min = 1, max = 365 * 86400) => z.coerce.number().int().min(min).max(max).default(def),
-  count: (def: number, min = 0, max = 1_000_000_000) => z.coerce.number().int().min(min).max(max).default(def),
+  seconds: (def: number, min = 1, max = 365 * 86400) =>
+    z.coerce.number().int().min(min).max(max).default(def),
+  count: (def: number, min = 0, max = 1_000_000_000) =>
+    z.coerce.number().int().min(min).max(max).default(def),
   flag: (def: boolean) =>
     z
       .enum(['0', '1', 'true', 'false', 'yes', 'no'])

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { healthSubject, queueGroup, SUBJECTS, type HealthReply, type ServiceName } from '@komrade/protocol';
+import {
+  healthSubject,
+  queueGroup,
+  SUBJECTS,
+  type HealthReply,
+  type ServiceName,
+} from '@komrade/protocol';
 import type { Logger } from './logger.js';
 import { serveRequests, type RequestLoop } from './request-loop.js';
 import type { ServiceStats } from './service-stats.js';
@@ -32,7 +38,13 @@ export function serveHealth(o: HealthOptions): RequestLoop[] {
   const enc = new TextEncoder();
   const reply = async (): Promise<HealthReply> => {
     const ready = await Promise.resolve(o.ready()).catch(() => false);
-    return { service: o.service, ok: true, ready, version: o.version, uptimeSec: Math.round((Date.now() - started) / 1000) };
+    return {
+      service: o.service,
+      ok: true,
+      ready,
+      version: o.version,
+      uptimeSec: Math.round((Date.now() - started) / 1000),
+    };
   };
   return [
     serveRequests({

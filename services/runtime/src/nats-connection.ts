@@ -5,7 +5,10 @@ import type { NatsConnection } from '@nats-io/nats-core';
  * Connects to NATS with reconnects forever (a relay must ride out a server restart).
  * `name` is the service name only: connection names show in NATS monitoring.
  */
-export async function connectNats(servers: readonly string[], name: string): Promise<NatsConnection> {
+export async function connectNats(
+  servers: readonly string[],
+  name: string,
+): Promise<NatsConnection> {
   return connect({
     servers: [...servers],
     name,

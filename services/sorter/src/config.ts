@@ -2,21 +2,25 @@ import { common, loadEnv } from '@komrade/service-runtime';
 
 /** Sorter configuration, from the environment only. See deploy/env.example. */
 export function sorterConfig(env: Record<string, string | undefined>) {
-  const c = loadEnv('sorter', {
-    KOMRADE_NATS_URLS: common.natsUrls,
-    KOMRADE_REDIS_URL: common.redisUrl,
-    KOMRADE_RELAY_NAME: common.relayName,
-    KOMRADE_LOG_LEVEL: common.logLevel,
-    KOMRADE_MAILBOX_QUOTA: common.count(1000, 1, 1_000_000),
-    KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
-    KOMRADE_MAILBOX_TTL_SEC: common.seconds(90 * 86400, 3600, 3650 * 86400),
-    KOMRADE_SESSION_TTL_SEC: common.seconds(600, 10, 86400),
-    KOMRADE_PROOF_WINDOW_SEC: common.seconds(120, 5, 3600),
-    KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
-    KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
-    KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
-    KOMRADE_QUOTA_RETRY_MS: common.count(30_000, 100, 3_600_000),
-  }, env);
+  const c = loadEnv(
+    'sorter',
+    {
+      KOMRADE_NATS_URLS: common.natsUrls,
+      KOMRADE_REDIS_URL: common.redisUrl,
+      KOMRADE_RELAY_NAME: common.relayName,
+      KOMRADE_LOG_LEVEL: common.logLevel,
+      KOMRADE_MAILBOX_QUOTA: common.count(1000, 1, 1_000_000),
+      KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
+      KOMRADE_MAILBOX_TTL_SEC: common.seconds(90 * 86400, 3600, 3650 * 86400),
+      KOMRADE_SESSION_TTL_SEC: common.seconds(600, 10, 86400),
+      KOMRADE_PROOF_WINDOW_SEC: common.seconds(120, 5, 3600),
+      KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
+      KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+      KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
+      KOMRADE_QUOTA_RETRY_MS: common.count(30_000, 100, 3_600_000),
+    },
+    env,
+  );
   return Object.freeze({
     natsUrls: c.KOMRADE_NATS_URLS,
     redisUrl: c.KOMRADE_REDIS_URL,
@@ -35,4 +39,3 @@ export function sorterConfig(env: Record<string, string | undefined>) {
 }
 
 export type SorterConfig = ReturnType<typeof sorterConfig>;
-

@@ -38,7 +38,11 @@ export async function handleCreate(deps: MailboxDeps, data: Uint8Array): Promise
   const req = decodeMailboxCreate(data);
   if (!req.ok) return encodeErrorReply(req.code);
   if (!isPublicKey(req.value.publicKey)) return encodeErrorReply('ERR_CRYPTO_KEY_INVALID');
-  const created = await deps.store.create(req.value.id, req.value.publicKey, deps.mailboxTtlSec * 1000);
+  const created = await deps.store.create(
+    req.value.id,
+    req.value.publicKey,
+    deps.mailboxTtlSec * 1000,
+  );
   return created ? encodeAccepted([]) : encodeErrorReply('ERR_MAILBOX_CONFLICT');
 }
 

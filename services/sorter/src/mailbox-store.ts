@@ -10,7 +10,6 @@ const scripts = {
 
 export type StoreOutcome = 'stored' | 'duplicate' | 'over-quota' | 'expired';
 
-
 /** The sorter's side of the Redis mailbox layout (see protocol/src/store/mailbox-layout.ts). */
 export class SorterMailboxStore {
   constructor(private readonly redis: RedisClient) {}
@@ -25,14 +24,11 @@ export class SorterMailboxStore {
     nowMs: number,
   ): Promise<StoreOutcome> {
     const k = mailboxKeys(toHex(mailboxId));
-    const r = await scripts.store.run(this.redis, [k.msgs, k.order, k.expiry], [
-      Buffer.from(envelopeId),
-      Buffer.from(envelope),
-      seq,
-      expiresAtMs,
-      quota,
-      nowMs,
-    ]);
+    const r = await scripts.store.run(
+      this.redis,
+      [k.msgs, k.order, k.expiry],
+      [Buffer.from(envelopeId), Buffer.from(envelope), seq, expiresAtMs, quota, nowMs],
+    );
     switch (r) {
       case 1:
         return 'stored';
@@ -83,9 +79,14 @@ export class SorterMailboxStore {
   ): Promise<{ remaining: number; envelopes: Uint8Array[] } | undefined> {
     const hex = toHex(mailboxId);
     const k = mailboxKeys(hex);
-    const r = await scripts.fetch.run(this.redis, [sessionKey(hex, token), k.msgs, k.order, k.expiry], [nowMs, max]);
+    const r = await scripts.fetch.run(
+      this.redis,
+      [sessionKey(hex, token), k.msgs, k.order, k.expiry],
+      [nowMs, max],
+    );
     if (r === null) return undefined;
-    if (!Array.isArray(r) || typeof r[0] !== 'number') throw new Error('unexpected fetch script reply');
+    if (!Array.isArray(r) || typeof r[0] !== 'number')
+      throw new Error('unexpected fetch script reply');
     const envelopes: Uint8Array[] = [];
     for (let i = 2; i < r.length; i += 2) {
       const env: unknown = r[i];

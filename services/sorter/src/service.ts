@@ -69,10 +69,38 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
   const queue = queueGroup('sorter');
   const conn = nc;
   const loops: RequestLoop[] = [
-    serveRequests({ nc: conn, subject: SUBJECTS.mailboxCreate, queue, log, stats, handle: (d) => handleCreate(mdeps, d) }),
-    serveRequests({ nc: conn, subject: SUBJECTS.mailboxSession, queue, log, stats, handle: (d) => handleSession(mdeps, d) }),
-    serveRequests({ nc: conn, subject: SUBJECTS.mailboxFetch, queue, log, stats, handle: (d) => handleFetch(mdeps, d) }),
-    ...serveHealth({ nc: conn, service: 'sorter', version: VERSION, log, stats, ready: () => redisReady(redis) }),
+    serveRequests({
+      nc: conn,
+      subject: SUBJECTS.mailboxCreate,
+      queue,
+      log,
+      stats,
+      handle: (d) => handleCreate(mdeps, d),
+    }),
+    serveRequests({
+      nc: conn,
+      subject: SUBJECTS.mailboxSession,
+      queue,
+      log,
+      stats,
+      handle: (d) => handleSession(mdeps, d),
+    }),
+    serveRequests({
+      nc: conn,
+      subject: SUBJECTS.mailboxFetch,
+      queue,
+      log,
+      stats,
+      handle: (d) => handleFetch(mdeps, d),
+    }),
+    ...serveHealth({
+      nc: conn,
+      service: 'sorter',
+      version: VERSION,
+      log,
+      stats,
+      ready: () => redisReady(redis),
+    }),
   ];
   const sorting = await startSortLoop({
     nc: conn,

@@ -35,12 +35,25 @@ export async function sortOne(
   deps: Pick<SortDeps, 'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs'>,
   data: Uint8Array,
   seq: number,
-): Promise<{ action: 'ack' | 'term' | 'nak'; delayMs?: number; outcome: StoreOutcome | 'invalid' }> {
+): Promise<{
+  action: 'ack' | 'term' | 'nak';
+  delayMs?: number;
+  outcome: StoreOutcome | 'invalid';
+}> {
   const env = decodeEnvelope(data);
-  if (!env.ok || env.value.to.relay !== deps.relayName) return { action: 'term', outcome: 'invalid' };
+  if (!env.ok || env.value.to.relay !== deps.relayName)
+    return { action: 'term', outcome: 'invalid' };
   const now = deps.now();
   const expiresAt = Math.min((env.value.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs);
-  const outcome = await deps.store.store(env.value.to.id, env.value.id, env.value.bytes, seq, expiresAt, deps.quota, now);
+  const outcome = await deps.store.store(
+    env.value.to.id,
+    env.value.id,
+    env.value.bytes,
+    seq,
+    expiresAt,
+    deps.quota,
+    now,
+  );
   if (outcome === 'over-quota') return { action: 'nak', delayMs: deps.quotaRetryMs, outcome };
   return { action: 'ack', outcome };
 }

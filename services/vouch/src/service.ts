@@ -25,7 +25,14 @@ export async function start(config: VouchConfig, deps: VouchDeps = {}): Promise<
   const log = deps.log ?? createLogger('vouch', config.logLevel);
   const nc = await connectNats(config.natsUrls, 'komrade-vouch');
   const stats = new ServiceStats();
-  const loops: RequestLoop[] = serveHealth({ nc, service: 'vouch', version: VERSION, log, stats, ready: () => !nc.isClosed() });
+  const loops: RequestLoop[] = serveHealth({
+    nc,
+    service: 'vouch',
+    version: VERSION,
+    log,
+    stats,
+    ready: () => !nc.isClosed(),
+  });
   log.info('vouch started');
   return {
     stats,

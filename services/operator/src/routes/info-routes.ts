@@ -1,4 +1,9 @@
-import { CIPHERTEXT_SIZES, MAX_BATCH, PLAINTEXT_BUCKETS, PROTOCOL_VERSION } from '@komrade/protocol';
+import {
+  CIPHERTEXT_SIZES,
+  MAX_BATCH,
+  PLAINTEXT_BUCKETS,
+  PROTOCOL_VERSION,
+} from '@komrade/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { OperatorDeps } from '../operator-deps.js';
 

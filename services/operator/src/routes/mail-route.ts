@@ -46,7 +46,9 @@ export function mailRoute(app: FastifyInstance, deps: OperatorDeps): void {
     if (!decoded.ok) return sendError(reply, decoded.code);
     const refused = admit(deps, decoded.value);
     if (refused === 'ERR_POSTAGE_INSUFFICIENT')
-      return sendError(reply, refused, { 'komrade-postage-bits': String(deps.postage.currentBits) });
+      return sendError(reply, refused, {
+        'komrade-postage-bits': String(deps.postage.currentBits),
+      });
     if (refused) return sendError(reply, refused);
     await deps.mail.publish(decoded.value);
     deps.postage.accepted(decoded.value.length);

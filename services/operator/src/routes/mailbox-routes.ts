@@ -13,7 +13,11 @@ import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
 
 /** Each mailbox endpoint: validate the body locally, then forward it unchanged. */
-const ENDPOINTS: readonly { path: string; subject: string; check: (b: Uint8Array) => Result<unknown> }[] = [
+const ENDPOINTS: readonly {
+  path: string;
+  subject: string;
+  check: (b: Uint8Array) => Result<unknown>;
+}[] = [
   { path: '/v1/mailboxes', subject: SUBJECTS.mailboxCreate, check: decodeMailboxCreate },
   { path: '/v1/sessions', subject: SUBJECTS.mailboxSession, check: decodeSessionOpen },
   { path: '/v1/fetch', subject: SUBJECTS.mailboxFetch, check: decodeFetchRequest },
