@@ -173,10 +173,9 @@ export const relayArb: fc.Arbitrary<string> = fc.oneof(
 );
 export const bytesArb = (n: number): fc.Arbitrary<Uint8Array> =>
   fc.uint8Array({ minLength: n, maxLength: n });
-export const addressArb: fc.Arbitrary<MailboxAddress> = fc.record({
-  relay: relayArb,
-  id: bytesArb(16),
-});
+export const addressArb: fc.Arbitrary<MailboxAddress> = fc
+  .tuple(relayArb, bytesArb(16))
+  .map(([relay, id]) => ({ relay, id }));
 const u32Arb = fc.integer({ min: 0, max: 0xffffffff });
 const ciphertextArb = fc.integer().map((seed) => filled(SMALLEST_CIPHERTEXT, seed));
 const kindArb = fc.constantFrom(...Object.values(ContentKind));
@@ -220,6 +219,8 @@ export interface Codec {
   readonly decode: (bytes: Uint8Array) => Result<unknown>;
   /** Decodes then encodes again; undefined when the bytes do not decode. */
   readonly reencode: (bytes: Uint8Array) => Uint8Array | undefined;
+  /** Decodes, zeroes the input, then encodes what was decoded (checks decoded values own their bytes). */
+  readonly decodeWipeEncode: (bytes: Uint8Array) => Uint8Array | undefined;
   readonly valid: fc.Arbitrary<ValidSample>;
   /** One fixed valid encoding, for example-based tables. */
   readonly sample: Uint8Array;
@@ -240,6 +241,11 @@ function codec<T>(c: {
     ...c,
     reencode: (bytes) => {
       const res = c.decode(bytes);
+      return res.ok ? c.encode(res.value) : undefined;
+    },
+    decodeWipeEncode: (bytes) => {
+      const res = c.decode(bytes);
+      bytes.fill(0);
       return res.ok ? c.encode(res.value) : undefined;
     },
   };
@@ -405,7 +411,9 @@ export const CODECS: readonly Codec[] = [
           fields: [
             { offset: 4, width: 4 },
             { offset: 8, width: 2 },
-            ...(first ? [{ offset: 10, width: 4 }, ...envelopeFields(first.to.relay.length, 14)] : []),
+            ...(first
+              ? [{ offset: 10, width: 4 }, ...envelopeFields(first.to.relay.length, 14)]
+              : []),
           ],
         };
       }),
@@ -480,8 +488,16 @@ const HEADER_FIELDS: readonly Field[] = [
 ];
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.nat(),
+    bit: fc.integer({ min: 0, max: 7 }),
+  }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at: fc.nat(),
+    byte: fc.integer({ min: 0, max: 255 }),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({
     kind: fc.constant('insert' as const),
