@@ -66,7 +66,7 @@ const registry = {
     retryable: true,
     message: 'The relay took too long; try again.',
   },
-  ERR_INTERNAL: { status: 500, retryable: true, message: 'Internal error.' },
+  ERR_SERVICE_INTERNAL: { status: 500, retryable: true, message: 'Internal error.' },
   // Cryptography
   ERR_CRYPTO_INIT: { status: 500, retryable: false, message: 'Cryptography failed to initialise.' },
   ERR_CRYPTO_KEY_INVALID: { status: 400, retryable: false, message: 'Invalid key.' },

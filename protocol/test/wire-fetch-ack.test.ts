@@ -258,7 +258,7 @@ describe('error reply', () => {
     });
 
   test('error reply - isErrorReply looks only at magic and type, for any version', () => {
-    const bytes = encodeErrorReply('ERR_INTERNAL');
+    const bytes = encodeErrorReply('ERR_SERVICE_INTERNAL');
     assert.ok(isErrorReply(patch(bytes, 2, 1, 9)));
     assert.ok(!isErrorReply(bytes.subarray(0, 3)));
     assert.ok(!isErrorReply(patch(bytes, 3, 1, MessageType.Accepted)));

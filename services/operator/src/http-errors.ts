@@ -32,7 +32,7 @@ function codeForFastifyError(e: FastifyError): ErrorCode {
     default:
       return (e.statusCode ?? 500) >= 400 && (e.statusCode ?? 500) < 500
         ? 'ERR_HTTP_BAD_REQUEST'
-        : 'ERR_INTERNAL';
+        : 'ERR_SERVICE_INTERNAL';
   }
 }
 

@@ -207,7 +207,7 @@ describe('operator HTTP app (in-memory sink)', () => {
     });
     assert.equal(res.statusCode, 500);
     assert.equal(res.body.includes('secret'), false);
-    assert.equal(res.json<{ error: { code: string } }>().error.code, 'ERR_INTERNAL');
+    assert.equal(res.json<{ error: { code: string } }>().error.code, 'ERR_SERVICE_INTERNAL');
   });
 
   test('mailbox routes - a service error reply keeps its code and status', async () => {

@@ -25,7 +25,7 @@ export interface RequestLoop {
 
 /**
  * Subscribe -> handle -> respond, with per-message error isolation: a handler that
- * throws answers ERR_INTERNAL and is logged without its payload.
+ * throws answers ERR_SERVICE_INTERNAL and is logged without its payload.
  */
 export function serveRequests(o: RequestLoopOptions): RequestLoop {
   const sub: Subscription = o.nc.subscribe(o.subject, o.queue ? { queue: o.queue } : {});
@@ -39,7 +39,7 @@ export function serveRequests(o: RequestLoopOptions): RequestLoop {
     } catch (e) {
       failed = true;
       o.log.error({ err: e, subject: o.subject }, 'request handler failed');
-      respond(encodeErrorReply('ERR_INTERNAL'));
+      respond(encodeErrorReply('ERR_SERVICE_INTERNAL'));
     } finally {
       o.stats?.record(o.subject, performance.now() - t0, failed);
     }

@@ -38,7 +38,7 @@ export function mailboxRoutes(app: FastifyInstance, deps: OperatorDeps): void {
       const answer = await deps.forward(ep.subject, body);
       if (isErrorReply(answer)) {
         const code = decodeErrorReply(answer);
-        return sendError(reply, code.ok ? code.value : 'ERR_INTERNAL');
+        return sendError(reply, code.ok ? code.value : 'ERR_SERVICE_INTERNAL');
       }
       return reply.code(200).type('application/octet-stream').send(Buffer.from(answer));
     });
