@@ -14,3 +14,6 @@ export type { RedisClient } from './lua-script.js';
 export { connectRedis, redisReady } from './redis-connection.js';
 export { ensureMailStream, ensureMailConsumer } from './mail-stream.js';
 export type { MailStreamOptions } from './mail-stream.js';
+export { startTelemetry, telemetryConfig, telemetryShape } from './telemetry.js';
+export type { Telemetry, TelemetryConfig } from './telemetry.js';
+export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
