@@ -12,6 +12,8 @@ export interface RelayOptions {
   readonly postageBits?: number;
   /** Extra KOMRADE_* variables for every service. */
   readonly env?: Record<string, string>;
+  /** Clock for sorter, purge and operator (default Date.now); lets tests jump ahead. */
+  readonly now?: () => number;
   /** Start these services (default: all four). */
   readonly services?: readonly ('operator' | 'sorter' | 'purge' | 'vouch')[];
 }
@@ -53,11 +55,17 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
   };
   try {
     const sorter = want.has('sorter')
-      ? await startSorter(sorterConfig(env), { log: createLogger('sorter', 'debug', logs) })
+      ? await startSorter(sorterConfig(env), {
+          log: createLogger('sorter', 'debug', logs),
+          ...(o.now ? { now: o.now } : {}),
+        })
       : undefined;
     if (sorter) started.push(sorter);
     const purge = want.has('purge')
-      ? await startPurge(purgeConfig(env), { log: createLogger('purge', 'debug', logs) })
+      ? await startPurge(purgeConfig(env), {
+          log: createLogger('purge', 'debug', logs),
+          ...(o.now ? { now: o.now } : {}),
+        })
       : undefined;
     if (purge) started.push(purge);
     const vouch = want.has('vouch')
@@ -65,7 +73,10 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
       : undefined;
     if (vouch) started.push(vouch);
     const operator = want.has('operator')
-      ? await startOperator(operatorConfig(env), { log: createLogger('operator', 'debug', logs) })
+      ? await startOperator(operatorConfig(env), {
+          log: createLogger('operator', 'debug', logs),
+          ...(o.now ? { now: o.now } : {}),
+        })
       : undefined;
     if (operator) started.push(operator);
     return {

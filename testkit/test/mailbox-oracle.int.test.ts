@@ -13,7 +13,11 @@ import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis } from '../src/servers.js';
 
 /** Status and error code of a raw POST, whatever the outcome. */
-async function attempt(url: string, path: string, body: Uint8Array): Promise<{ status: number; code: string; ms: number }> {
+async function attempt(
+  url: string,
+  path: string,
+  body: Uint8Array,
+): Promise<{ status: number; code: string; ms: number }> {
   const t0 = performance.now();
   const res = await fetch(`${url}${path}`, {
     method: 'POST',
@@ -22,7 +26,8 @@ async function attempt(url: string, path: string, body: Uint8Array): Promise<{ s
   });
   const text = await res.text();
   const ms = performance.now() - t0;
-  const code = res.status >= 400 ? ((JSON.parse(text) as { error: { code: string } }).error.code) : 'OK';
+  const code =
+    res.status >= 400 ? (JSON.parse(text) as { error: { code: string } }).error.code : 'OK';
   return { status: res.status, code, ms };
 }
 
@@ -50,7 +55,11 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
   });
 
   function sessionOpen(mailboxId: Uint8Array, signer: Uint8Array): Uint8Array {
-    const proof = encodeSessionProof({ mailbox: { relay: 'test', id: mailboxId }, timestampMs: Date.now(), nonce: randomBytes(16) });
+    const proof = encodeSessionProof({
+      mailbox: { relay: 'test', id: mailboxId },
+      timestampMs: Date.now(),
+      nonce: randomBytes(16),
+    });
     const signed = secureMessageSign(signer, proof);
     assert.ok(signed.ok);
     return encodeSessionOpen({ id: mailboxId, signedProof: signed.value });
@@ -66,8 +75,16 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
     const codes = new Set<string>();
     // interleaved, after a warm-up, so drift in machine load hits both sides alike
     for (let i = 0; i < 230; i++) {
-      const a = await attempt(relay.operatorUrl, '/v1/sessions', sessionOpen(real.address.id, stranger.privateKey));
-      const b = await attempt(relay.operatorUrl, '/v1/sessions', sessionOpen(randomBytes(16), stranger.privateKey));
+      const a = await attempt(
+        relay.operatorUrl,
+        '/v1/sessions',
+        sessionOpen(real.address.id, stranger.privateKey),
+      );
+      const b = await attempt(
+        relay.operatorUrl,
+        '/v1/sessions',
+        sessionOpen(randomBytes(16), stranger.privateKey),
+      );
       codes.add(`${a.status} ${a.code}`).add(`${b.status} ${b.code}`);
       if (i >= 30) {
         wrong.push(a.ms);
@@ -76,7 +93,10 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
     }
     assert.deepEqual([...codes], ['401 ERR_MAILBOX_AUTH']);
     const [mw, mm] = [median(wrong), median(missing)];
-    assert.ok(Math.abs(mw - mm) / Math.max(mw, mm) <= 0.3, `medians differ by more than 30%: wrong proof ${mw.toFixed(3)} ms, missing ${mm.toFixed(3)} ms`);
+    assert.ok(
+      Math.abs(mw - mm) / Math.max(mw, mm) <= 0.3,
+      `medians differ by more than 30%: wrong proof ${mw.toFixed(3)} ms, missing ${mm.toFixed(3)} ms`,
+    );
   });
 
   test('fetch - a wrong token and a missing mailbox give the same code in similar time', async () => {
@@ -88,8 +108,16 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
     const missing: number[] = [];
     const codes = new Set<string>();
     for (let i = 0; i < 330; i++) {
-      const a = await attempt(relay.operatorUrl, '/v1/fetch', encodeFetchRequest({ id: real.address.id, token: randomBytes(32), max: 100 }));
-      const b = await attempt(relay.operatorUrl, '/v1/fetch', encodeFetchRequest({ id: randomBytes(16), token: randomBytes(32), max: 100 }));
+      const a = await attempt(
+        relay.operatorUrl,
+        '/v1/fetch',
+        encodeFetchRequest({ id: real.address.id, token: randomBytes(32), max: 100 }),
+      );
+      const b = await attempt(
+        relay.operatorUrl,
+        '/v1/fetch',
+        encodeFetchRequest({ id: randomBytes(16), token: randomBytes(32), max: 100 }),
+      );
       codes.add(`${a.status} ${a.code}`).add(`${b.status} ${b.code}`);
       if (i >= 30) {
         wrong.push(a.ms);
@@ -98,7 +126,10 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
     }
     assert.deepEqual([...codes], ['401 ERR_MAILBOX_AUTH']);
     const [mw, mm] = [median(wrong), median(missing)];
-    assert.ok(Math.abs(mw - mm) / Math.max(mw, mm) <= 0.3, `medians differ by more than 30%: wrong token ${mw.toFixed(3)} ms, missing ${mm.toFixed(3)} ms`);
+    assert.ok(
+      Math.abs(mw - mm) / Math.max(mw, mm) <= 0.3,
+      `medians differ by more than 30%: wrong token ${mw.toFixed(3)} ms, missing ${mm.toFixed(3)} ms`,
+    );
   });
 
   test('session - a replayed proof is refused even for the rightful owner', async () => {
@@ -116,10 +147,18 @@ describe('mailbox credentials are no existence oracle (real servers)', () => {
     const c = new KomradeClient({ transport: httpTransport({ baseUrl: relay.operatorUrl }) });
     const real = newMailbox('test');
     await c.createMailbox(real);
-    const proof = encodeSessionProof({ mailbox: real.address, timestampMs: Date.now() - 3_600_000, nonce: randomBytes(16) });
+    const proof = encodeSessionProof({
+      mailbox: real.address,
+      timestampMs: Date.now() - 3_600_000,
+      nonce: randomBytes(16),
+    });
     const signed = secureMessageSign(real.keys.privateKey, proof);
     assert.ok(signed.ok);
-    const r = await attempt(relay.operatorUrl, '/v1/sessions', encodeSessionOpen({ id: real.address.id, signedProof: signed.value }));
+    const r = await attempt(
+      relay.operatorUrl,
+      '/v1/sessions',
+      encodeSessionOpen({ id: real.address.id, signedProof: signed.value }),
+    );
     assert.deepEqual([r.status, r.code], [401, 'ERR_MAILBOX_AUTH']);
   });
 });

@@ -50,17 +50,28 @@ describe('operator fuzz (real servers)', () => {
       messageId: randomBytes(16),
     });
     assert.ok(sealed.ok);
-    const envelope = withPostage(sealed.value.bytes, sealed.value.relayLength, mintPostage(sealed.value.id, 2));
+    const envelope = withPostage(
+      sealed.value.bytes,
+      sealed.value.relayLength,
+      mintPostage(sealed.value.id, 2),
+    );
     const seeds: [string, Uint8Array][] = [
       ['/v1/mail', encodeEnvelopeBatch([envelope])],
       ['/v1/mail', envelope],
       ['/v1/mailboxes', encodeMailboxCreate({ id: randomBytes(16), publicKey: mb.publicKey })],
       ['/v1/fetch', encodeFetchRequest({ id: randomBytes(16), token: randomBytes(32), max: 5 })],
-      ['/v1/ack', encodeAckRequest({ id: randomBytes(16), token: randomBytes(32), ids: [randomBytes(16)] })],
+      [
+        '/v1/ack',
+        encodeAckRequest({ id: randomBytes(16), token: randomBytes(32), ids: [randomBytes(16)] }),
+      ],
       ['/v1/sessions', new Uint8Array(80)],
     ];
     const paths = [...new Set(seeds.map(([p]) => p))];
-    const mutate = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }), fc.option(fc.nat()));
+    const mutate = fc.tuple(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }),
+      fc.option(fc.nat()),
+    );
     const cases: [string, Uint8Array][] = [
       ...fc.sample(fc.tuple(fc.constantFrom(...paths), fc.uint8Array({ maxLength: 2048 })), 10_000),
       ...fc.sample(mutate, 10_000).map(([[path, seed], flips, cut]): [string, Uint8Array] => {
@@ -85,7 +96,8 @@ describe('operator fuzz (real servers)', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 400) {
           const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
-          if (!isErrorCode(code) || res.status >= 500) badAnswers.push(`${res.status} ${String(code)}`);
+          if (!isErrorCode(code) || res.status >= 500)
+            badAnswers.push(`${res.status} ${String(code)}`);
         }
       }
     };

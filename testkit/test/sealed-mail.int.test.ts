@@ -14,10 +14,23 @@ import {
   withPostage,
   type KeyPair,
 } from '@komrade/protocol';
-import { httpTransport, KomradeClient, newMailbox, randomBytes, senderIn, targetOf, type OwnedMailbox } from '@komrade/client';
+import {
+  httpTransport,
+  KomradeClient,
+  newMailbox,
+  randomBytes,
+  senderIn,
+  targetOf,
+  type OwnedMailbox,
+} from '@komrade/client';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis } from '../src/servers.js';
-import { dumpContains, dumpRedis, mailStreamLeftovers, waitMailDrained } from '../src/store-scan.js';
+import {
+  dumpContains,
+  dumpRedis,
+  mailStreamLeftovers,
+  waitMailDrained,
+} from '../src/store-scan.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -52,31 +65,60 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
 
   test('two clients exchange 1,000 messages: each arrives once, decrypts, and leaves no trace after ack', async () => {
     const alice = { id: generateKeyPair(), box: await mailbox() };
-    const bobClient = new KomradeClient({ transport: httpTransport({ baseUrl: relay.operatorUrl }) });
+    const bobClient = new KomradeClient({
+      transport: httpTransport({ baseUrl: relay.operatorUrl }),
+    });
     const bob = { id: generateKeyPair(), box: await mailbox(bobClient) };
-    const texts = (from: string) => Array.from({ length: 500 }, (_, i) => `${from} #${i} ${toHex(randomBytes(8))}`);
+    const texts = (from: string) =>
+      Array.from({ length: 500 }, (_, i) => `${from} #${i} ${toHex(randomBytes(8))}`);
     const toBob = texts('alice');
     const toAlice = texts('bob');
-    const idsToBob = await client.send(alice.id, toBob.map((t) => ({ to: targetOf(bob.box), kind: ContentKind.Text, content: enc.encode(t) })));
-    const idsToAlice = await bobClient.send(bob.id, toAlice.map((t) => ({ to: targetOf(alice.box), kind: ContentKind.Text, content: enc.encode(t) })));
+    const idsToBob = await client.send(
+      alice.id,
+      toBob.map((t) => ({ to: targetOf(bob.box), kind: ContentKind.Text, content: enc.encode(t) })),
+    );
+    const idsToAlice = await bobClient.send(
+      bob.id,
+      toAlice.map((t) => ({
+        to: targetOf(alice.box),
+        kind: ContentKind.Text,
+        content: enc.encode(t),
+      })),
+    );
     identifiers.push(...idsToBob, ...idsToAlice);
     await waitMailDrained(nats.url);
 
-    const atBob = await bobClient.receive(bob.box, { acceptSender: senderIn([alice.id.publicKey]) });
+    const atBob = await bobClient.receive(bob.box, {
+      acceptSender: senderIn([alice.id.publicKey]),
+    });
     const atAlice = await client.receive(alice.box, { acceptSender: senderIn([bob.id.publicKey]) });
     assert.deepEqual(atBob.rejected, []);
     assert.deepEqual(atAlice.rejected, []);
-    assert.deepEqual(atBob.messages.map((m) => dec.decode(m.opened.body.content)).sort(), [...toBob].sort());
-    assert.deepEqual(atAlice.messages.map((m) => dec.decode(m.opened.body.content)).sort(), [...toAlice].sort());
+    assert.deepEqual(
+      atBob.messages.map((m) => dec.decode(m.opened.body.content)).sort(),
+      [...toBob].sort(),
+    );
+    assert.deepEqual(
+      atAlice.messages.map((m) => dec.decode(m.opened.body.content)).sort(),
+      [...toAlice].sort(),
+    );
     // nothing more waiting: each message arrived exactly once
     assert.equal((await bobClient.receive(bob.box)).messages.length, 0);
 
     // After the acks: no envelope id and no ciphertext anywhere in Redis or in JetStream.
     const ciphertextSamples = atBob.messages.slice(0, 50).map((m) => m.envelopeId);
     const dump = await dumpRedis(redis.url);
-    assert.equal(dumpContains(dump, [...idsToBob, ...idsToAlice]), false, 'an envelope id is still in Redis');
+    assert.equal(
+      dumpContains(dump, [...idsToBob, ...idsToAlice]),
+      false,
+      'an envelope id is still in Redis',
+    );
     assert.equal(dumpContains(dump, ciphertextSamples), false);
-    assert.deepEqual(dump.map((d) => d.key).filter((k) => /:(msg|seq|exp)$/.test(k)), [], 'mail keys remain');
+    assert.deepEqual(
+      dump.map((d) => d.key).filter((k) => /:(msg|seq|exp)$/.test(k)),
+      [],
+      'mail keys remain',
+    );
     const js = await mailStreamLeftovers(nats.url);
     assert.equal(js.messages, 0);
     assert.equal(js.readable.length, 0, 'a message can still be read from the stream');
@@ -97,10 +139,20 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
     const got = await client.receive(bob);
     assert.equal(got.messages.length, 1);
     assert.equal(dumpContains(await dumpRedis(redis.url), [chunk, sealed.id]), false);
-    assert.equal((await mailStreamLeftovers(nats.url)).readable.some((b) => Buffer.from(b).indexOf(chunk) >= 0), false);
+    assert.equal(
+      (await mailStreamLeftovers(nats.url)).readable.some(
+        (b) => Buffer.from(b).indexOf(chunk) >= 0,
+      ),
+      false,
+    );
   });
 
-  function sealFor(to: OwnedMailbox, sender: KeyPair, text: string, opts: { timestampMs?: number; expiryHour?: number } = {}) {
+  function sealFor(
+    to: OwnedMailbox,
+    sender: KeyPair,
+    text: string,
+    opts: { timestampMs?: number; expiryHour?: number } = {},
+  ) {
     const r = sealMail({
       to: to.address,
       mailboxKey: to.keys.publicKey,
@@ -118,7 +170,10 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
   async function post(bytes: Uint8Array, relayLength: number): Promise<void> {
     const id = envelopeIdOf(bytes, relayLength);
     identifiers.push(id);
-    await httpTransport({ baseUrl: relay.operatorUrl }).post('/v1/mail', withPostage(bytes, relayLength, mintPostage(id, 2)));
+    await httpTransport({ baseUrl: relay.operatorUrl }).post(
+      '/v1/mail',
+      withPostage(bytes, relayLength, mintPostage(id, 2)),
+    );
   }
 
   test('the recipient rejects tampered ciphertext, a wrong sender, a replay and a stale timestamp with typed errors', async () => {
@@ -150,7 +205,10 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
 
     await waitMailDrained(nats.url);
     const got = await client.receive(bob, { acceptSender: senderIn([alice.publicKey]) });
-    assert.deepEqual(got.messages.map((m) => dec.decode(m.opened.body.content)), ['say it once']);
+    assert.deepEqual(
+      got.messages.map((m) => dec.decode(m.opened.body.content)),
+      ['say it once'],
+    );
     assert.deepEqual(
       got.rejected.map((r) => r.code).sort(),
       ['ERR_CRYPTO_DECRYPT', 'ERR_SEAL_REPLAY', 'ERR_SEAL_STALE', 'ERR_SEAL_WRONG_SENDER'].sort(),
@@ -183,9 +241,15 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
     await waitMailDrained(nats.url);
     await client.createMailbox(late);
     const got = await client.receive(late);
-    assert.deepEqual(got.messages.map((m) => dec.decode(m.opened.body.content)), ['early bird']);
+    assert.deepEqual(
+      got.messages.map((m) => dec.decode(m.opened.body.content)),
+      ['early bird'],
+    );
     const thief = { address: late.address, keys: generateKeyPair() };
-    await assert.rejects(client.createMailbox(thief), (e: unknown) => e instanceof KomradeError && e.code === 'ERR_MAILBOX_CONFLICT');
+    await assert.rejects(
+      client.createMailbox(thief),
+      (e: unknown) => e instanceof KomradeError && e.code === 'ERR_MAILBOX_CONFLICT',
+    );
   });
 
   test('a mailbox over its quota keeps the extra mail in JetStream until there is room', async () => {
@@ -203,7 +267,10 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
       await c.createMailbox(box);
       const alice = generateKeyPair();
       const texts = ['one', 'two', 'three', 'four', 'five'];
-      await c.send(alice, texts.map((t) => ({ to: targetOf(box), kind: ContentKind.Text, content: enc.encode(t) })));
+      await c.send(
+        alice,
+        texts.map((t) => ({ to: targetOf(box), kind: ContentKind.Text, content: enc.encode(t) })),
+      );
       // wait until the sorter has filled the mailbox
       let first: Awaited<ReturnType<KomradeClient['fetchPage']>> | undefined;
       for (let i = 0; i < 100; i++) {
@@ -224,6 +291,47 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
       await small.stop();
       await r2.stop();
       await n2.stop();
+    }
+  });
+
+  test('unfetched mail expires: the sweep removes it from Redis once its lifetime is over', async () => {
+    // a second relay sharing the servers, whose purge clock can jump ahead
+    let skewMs = 0;
+    const later = await startRelay({
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      services: ['purge'],
+      now: () => Date.now() + skewMs,
+    });
+    try {
+      const box = await mailbox();
+      const alice = generateKeyPair();
+      const [id] = await client.send(alice, [
+        {
+          to: targetOf(box),
+          kind: ContentKind.Text,
+          content: enc.encode('ephemeral'),
+          ttlSec: 2 * 3600,
+        },
+      ]);
+      assert.ok(id);
+      await waitMailDrained(nats.url);
+      assert.equal(dumpContains(await dumpRedis(redis.url), [id]), true, 'stored before expiry');
+      assert.equal(await later.purge?.sweepNow(), 0, 'nothing is due yet');
+      skewMs = 3 * 3_600_000;
+      assert.equal(await later.purge?.sweepNow(), 1);
+      const dump = await dumpRedis(redis.url);
+      assert.equal(dumpContains(dump, [id]), false);
+      assert.equal(
+        dump.some(
+          (d) =>
+            d.key.includes(Buffer.from(box.address.id).toString('hex')) &&
+            /:(msg|seq|exp)$/.test(d.key),
+        ),
+        false,
+      );
+    } finally {
+      await later.stop();
     }
   });
 

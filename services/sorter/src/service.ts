@@ -49,7 +49,8 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
       maxBytes: config.mailStreamMaxBytes,
       duplicateWindowSec: 120,
     });
-    await ensureMailConsumer(nc, 30);
+    // unacked mail of a dead sorter is redelivered after this long
+    await ensureMailConsumer(nc, 10);
   } catch (e) {
     await nc?.close();
     redis.disconnect();
