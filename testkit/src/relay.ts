@@ -3,6 +3,7 @@ import { start as startPurge, purgeConfig, type RunningPurge } from '@komrade/pu
 import { start as startSorter, sorterConfig, type RunningSorter } from '@komrade/sorter';
 import { start as startVouch, vouchConfig, type RunningVouch } from '@komrade/vouch';
 import { createLogger } from '@komrade/service-runtime';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { LogSink } from './log-sink.js';
 
 export interface RelayOptions {
@@ -26,6 +27,10 @@ export interface TestRelay extends AsyncDisposable {
   readonly vouch?: RunningVouch;
   /** Every log line of every service, at debug level. */
   readonly logs: LogSink;
+  /** Every sampled span of every service (sampling ratio 1 unless env overrides it). */
+  readonly spans: InMemorySpanExporter;
+  /** Each running service's Prometheus endpoint. */
+  readonly metricsUrls: Record<string, string>;
   readonly env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -44,9 +49,13 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     KOMRADE_OPERATOR_PORT: '0',
     KOMRADE_POSTAGE_BITS: String(o.postageBits ?? 2),
     KOMRADE_POSTAGE_AUTO: 'false',
+    KOMRADE_METRICS_PORT: '0',
+    KOMRADE_TRACE_SAMPLE_RATIO: '1',
     ...o.env,
   };
   const logs = new LogSink();
+  const spans = new InMemorySpanExporter();
+  const telemetry = { spanExporter: spans, ...(o.now ? { now: o.now } : {}) };
   const want = new Set(o.services ?? ['operator', 'sorter', 'purge', 'vouch']);
   const started: AsyncDisposable[] = [];
   const stopAll = async (): Promise<void> => {
@@ -57,14 +66,14 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     const sorter = want.has('sorter')
       ? await startSorter(sorterConfig(env), {
           log: createLogger('sorter', 'debug', logs),
-          ...(o.now ? { now: o.now } : {}),
+          ...telemetry,
         })
       : undefined;
     if (sorter) started.push(sorter);
     const purge = want.has('purge')
       ? await startPurge(purgeConfig(env), {
           log: createLogger('purge', 'debug', logs),
-          ...(o.now ? { now: o.now } : {}),
+          ...telemetry,
         })
       : undefined;
     if (purge) started.push(purge);
@@ -75,12 +84,17 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     const operator = want.has('operator')
       ? await startOperator(operatorConfig(env), {
           log: createLogger('operator', 'debug', logs),
-          ...(o.now ? { now: o.now } : {}),
+          ...telemetry,
         })
       : undefined;
     if (operator) started.push(operator);
+    const metricsUrls: Record<string, string> = {};
+    for (const [name, svc] of Object.entries({ operator, sorter, purge }))
+      if (svc?.metricsUrl) metricsUrls[name] = svc.metricsUrl;
     return {
       operatorUrl: operator?.url ?? '',
+      spans,
+      metricsUrls,
       ...(operator ? { operator } : {}),
       ...(sorter ? { sorter } : {}),
       ...(purge ? { purge } : {}),

@@ -1,5 +1,6 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from './http-errors.js';
+import { directoryRoutes } from './routes/directory-routes.js';
 import type { OperatorDeps } from './operator-deps.js';
 import { infoRoutes } from './routes/info-routes.js';
 import { mailboxRoutes } from './routes/mailbox-routes.js';
@@ -32,8 +33,18 @@ export function buildApp(deps: OperatorDeps): FastifyInstance {
     },
   );
   installErrorHandlers(app);
+  const metrics = deps.metrics;
+  if (metrics) {
+    // route templates and status codes only: never a URL, a body or an address
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? 'unmatched';
+      metrics.requests.add(1, { route, status: String(reply.statusCode) });
+      metrics.requestSeconds.record(reply.elapsedTime / 1000, { route });
+    });
+  }
   infoRoutes(app, deps);
   mailRoute(app, deps);
   mailboxRoutes(app, deps);
+  directoryRoutes(app, deps);
   return app;
 }

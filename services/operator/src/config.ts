@@ -1,4 +1,4 @@
-import { common, loadEnv } from '@komrade/service-runtime';
+import { common, loadEnv, telemetryConfig, telemetryShape } from '@komrade/service-runtime';
 import { z } from 'zod';
 
 /** Operator configuration, from the environment only. See deploy/env.example. */
@@ -6,6 +6,7 @@ export function operatorConfig(env: Record<string, string | undefined>) {
   const c = loadEnv(
     'operator',
     {
+      ...telemetryShape,
       KOMRADE_NATS_URLS: common.natsUrls,
       KOMRADE_RELAY_NAME: common.relayName,
       KOMRADE_LOG_LEVEL: common.logLevel,
@@ -24,6 +25,7 @@ export function operatorConfig(env: Record<string, string | undefined>) {
     env,
   );
   return Object.freeze({
+    telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
     relayName: c.KOMRADE_RELAY_NAME,
     logLevel: c.KOMRADE_LOG_LEVEL,

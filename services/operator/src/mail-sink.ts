@@ -1,10 +1,13 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { Span } from '@opentelemetry/api';
 import { KomradeError, SUBJECTS, toHex, type DecodedEnvelope } from '@komrade/protocol';
+import { traceHeaders } from '@komrade/service-runtime';
 
 /** Where accepted envelopes go. Resolves only once each one is stored durably. */
 export interface MailSink {
-  publish(envelopes: readonly DecodedEnvelope[]): Promise<void>;
+  /** `span`: the request's trace, continued by the sorter through message headers. */
+  publish(envelopes: readonly DecodedEnvelope[], span?: Span): Promise<void>;
 }
 
 /**
@@ -21,13 +24,14 @@ export class JetStreamMailSink implements MailSink {
     this.js = jetstream(nc, { timeout: timeoutMs });
   }
 
-  async publish(envelopes: readonly DecodedEnvelope[]): Promise<void> {
+  async publish(envelopes: readonly DecodedEnvelope[], span?: Span): Promise<void> {
     try {
       await Promise.all(
         envelopes.map((e) =>
           this.js.publish(SUBJECTS.mailInbound, e.bytes, {
             msgID: toHex(e.id),
             timeout: this.timeoutMs,
+            ...(span ? { headers: traceHeaders(span) } : {}),
           }),
         ),
       );

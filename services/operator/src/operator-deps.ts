@@ -1,4 +1,6 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from '@komrade/service-runtime';
+import type { OperatorMetrics } from './operator-metrics.js';
 import type { OperatorConfig } from './config.js';
 import type { MailSink } from './mail-sink.js';
 import type { PostageGovernor } from './postage-governor.js';
@@ -13,4 +15,6 @@ export interface OperatorDeps {
   readonly postage: PostageGovernor;
   readonly now: () => number;
   readonly ready: () => boolean;
+  readonly metrics?: OperatorMetrics;
+  readonly tracer?: Tracer;
 }

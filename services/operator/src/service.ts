@@ -4,11 +4,14 @@ import {
   createLogger,
   ensureMailStream,
   serveHealth,
+  startTelemetry,
   ServiceStats,
   type Logger,
   type RequestLoop,
 } from '@komrade/service-runtime';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { buildApp } from './app.js';
+import { OperatorMetrics } from './operator-metrics.js';
 import { isLoopbackOnly, listenTarget } from './bind-policy.js';
 import type { OperatorConfig } from './config.js';
 import { JetStreamMailSink } from './mail-sink.js';
@@ -19,6 +22,7 @@ import { VERSION } from './version.js';
 export interface OperatorStartDeps {
   readonly log?: Logger;
   readonly now?: () => number;
+  readonly spanExporter?: SpanExporter;
 }
 
 export interface RunningOperator extends AsyncDisposable {
@@ -26,6 +30,7 @@ export interface RunningOperator extends AsyncDisposable {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly postage: PostageGovernor;
+  readonly metricsUrl: string | undefined;
 }
 
 /**
@@ -66,6 +71,12 @@ export async function start(
     targetRps: config.postageTargetRps,
   });
   postage.start();
+  const telemetry = await startTelemetry(
+    'operator',
+    VERSION,
+    config.telemetry,
+    deps.spanExporter ? { spanExporter: deps.spanExporter } : {},
+  );
   const app = buildApp({
     config,
     log,
@@ -74,6 +85,8 @@ export async function start(
     postage,
     now: deps.now ?? Date.now,
     ready: () => !nc.isClosed(),
+    metrics: new OperatorMetrics(telemetry.meter, postage),
+    tracer: telemetry.tracer,
   });
   const stats = new ServiceStats();
   const loops: RequestLoop[] = serveHealth({
@@ -98,6 +111,7 @@ export async function start(
     }
   } catch (e) {
     postage.stop();
+    await telemetry[Symbol.asyncDispose]();
     await Promise.all(loops.map((l) => l.stop()));
     await nc.close();
     throw e;
@@ -107,11 +121,13 @@ export async function start(
     url,
     app,
     postage,
+    metricsUrl: telemetry.metricsUrl,
     async [Symbol.asyncDispose]() {
       postage.stop();
       await app.close();
       await Promise.all(loops.map((l) => l.stop()));
       await nc.drain();
+      await telemetry[Symbol.asyncDispose]();
       log.info('operator stopped');
     },
   };

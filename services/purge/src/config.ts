@@ -1,10 +1,11 @@
-import { common, loadEnv } from '@komrade/service-runtime';
+import { common, loadEnv, telemetryConfig, telemetryShape } from '@komrade/service-runtime';
 
 /** Purge configuration, from the environment only. See deploy/env.example. */
 export function purgeConfig(env: Record<string, string | undefined>) {
   const c = loadEnv(
     'purge',
     {
+      ...telemetryShape,
       KOMRADE_NATS_URLS: common.natsUrls,
       KOMRADE_REDIS_URL: common.redisUrl,
       KOMRADE_LOG_LEVEL: common.logLevel,
@@ -13,6 +14,7 @@ export function purgeConfig(env: Record<string, string | undefined>) {
     env,
   );
   return Object.freeze({
+    telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
     redisUrl: c.KOMRADE_REDIS_URL,
     logLevel: c.KOMRADE_LOG_LEVEL,

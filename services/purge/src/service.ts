@@ -4,6 +4,8 @@ import {
   connectRedis,
   createLogger,
   redisReady,
+  RequestMetrics,
+  startTelemetry,
   serveHealth,
   serveRequests,
   ServiceStats,
@@ -11,7 +13,9 @@ import {
   type RequestLoop,
 } from '@komrade/service-runtime';
 import { handleAck } from './ack-handler.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { PurgeConfig } from './config.js';
+import { PurgeMetrics } from './purge-metrics.js';
 import { PurgeStore } from './purge-store.js';
 import { startSweeper, type SweepCounts } from './sweeper.js';
 import { VERSION } from './version.js';
@@ -19,11 +23,13 @@ import { VERSION } from './version.js';
 export interface PurgeDeps {
   readonly log?: Logger;
   readonly now?: () => number;
+  readonly spanExporter?: SpanExporter;
 }
 
 export interface RunningPurge extends AsyncDisposable {
   readonly counts: SweepCounts;
   readonly stats: ServiceStats;
+  readonly metricsUrl: string | undefined;
   /** Runs a sweep pass now (tests and ops); resolves with the number expired. */
   sweepNow(): Promise<number>;
 }
@@ -37,6 +43,13 @@ export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<
     redis.disconnect();
     throw e;
   });
+  const telemetry = await startTelemetry(
+    'purge',
+    VERSION,
+    config.telemetry,
+    deps.spanExporter ? { spanExporter: deps.spanExporter } : {},
+  );
+  const metrics = new PurgeMetrics(telemetry.meter, redis);
   const store = new PurgeStore(redis);
   const stats = new ServiceStats();
   const counts: SweepCounts = { sweeps: 0, expired: 0, lastSweepMs: 0 };
@@ -47,7 +60,8 @@ export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<
       queue: queueGroup('purge'),
       log,
       stats,
-      handle: (d) => handleAck(store, d),
+      metrics: new RequestMetrics(telemetry.meter),
+      handle: (d) => handleAck(store, d, metrics),
     }),
     ...serveHealth({
       nc,
@@ -65,17 +79,20 @@ export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<
     log,
     now,
     counts,
+    metrics,
   });
   log.info('purge started');
   return {
     counts,
     stats,
+    metricsUrl: telemetry.metricsUrl,
     sweepNow: () => sweeper.runNow(),
     async [Symbol.asyncDispose]() {
       await sweeper.stop();
       await Promise.all(loops.map((l) => l.stop()));
       await nc.drain();
       await redis.quit().catch(() => undefined);
+      await telemetry[Symbol.asyncDispose]();
       log.info('purge stopped');
     },
   };

@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger, RedisClient } from '@komrade/service-runtime';
+import type { PurgeMetrics } from './purge-metrics.js';
 import type { PurgeStore } from './purge-store.js';
 
 export interface SweepCounts {
@@ -35,6 +36,7 @@ export function startSweeper(o: {
   log: Logger;
   now: () => number;
   counts: SweepCounts;
+  metrics?: PurgeMetrics;
 }): { stop(): Promise<void>; runNow(): Promise<number> } {
   let running: Promise<number> | undefined;
   const pass = (): Promise<number> => {
@@ -45,6 +47,8 @@ export function startSweeper(o: {
         o.counts.sweeps++;
         o.counts.expired += n;
         o.counts.lastSweepMs = performance.now() - t0;
+        o.metrics?.expired.add(n);
+        o.metrics?.sweepSeconds.record(o.counts.lastSweepMs / 1000);
         if (n > 0) o.log.info({ expired: n }, 'sweep removed expired mail');
         return n;
       } finally {

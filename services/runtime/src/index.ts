@@ -17,3 +17,4 @@ export type { MailStreamOptions } from './mail-stream.js';
 export { startTelemetry, telemetryConfig, telemetryShape } from './telemetry.js';
 export type { Telemetry, TelemetryConfig } from './telemetry.js';
 export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
+export { RequestMetrics } from './request-metrics.js';

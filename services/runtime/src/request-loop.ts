@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { encodeErrorReply } from '@komrade/protocol';
 import type { Logger } from './logger.js';
+import type { RequestMetrics } from './request-metrics.js';
 import type { ServiceStats } from './service-stats.js';
 
 export interface RequestLoopOptions {
@@ -10,6 +11,7 @@ export interface RequestLoopOptions {
   readonly queue?: string;
   readonly log: Logger;
   readonly stats?: ServiceStats;
+  readonly metrics?: RequestMetrics;
   /** Requests handled at once by this instance. */
   readonly maxInFlight?: number;
   /** Turns a request payload into a reply payload. Never sees NATS types. */
@@ -34,14 +36,18 @@ export function serveRequests(o: RequestLoopOptions): RequestLoop {
   const one = async (data: Uint8Array, respond: (b: Uint8Array) => void): Promise<void> => {
     const t0 = performance.now();
     let failed = false;
+    let reply: Uint8Array | undefined;
     try {
-      respond(await o.handle(data));
+      reply = await o.handle(data);
+      respond(reply);
     } catch (e) {
       failed = true;
       o.log.error({ err: e, subject: o.subject }, 'request handler failed');
       respond(encodeErrorReply('ERR_SERVICE_INTERNAL'));
     } finally {
-      o.stats?.record(o.subject, performance.now() - t0, failed);
+      const ms = performance.now() - t0;
+      o.stats?.record(o.subject, ms, failed);
+      o.metrics?.record(o.subject, ms / 1000, reply);
     }
   };
   const done = (async () => {

@@ -5,7 +5,11 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -68,8 +72,15 @@ export async function startTelemetry(
   c: TelemetryConfig,
   o: { spanExporter?: SpanExporter } = {},
 ): Promise<Telemetry> {
-  const resource = resourceFromAttributes({ 'service.name': `komrade-${service}`, 'service.version': version });
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutTargetInfo: true, withoutScopeInfo: true });
+  const resource = resourceFromAttributes({
+    'service.name': `komrade-${service}`,
+    'service.version': version,
+  });
+  const prometheus = new PrometheusExporter({
+    preventServerStart: true,
+    withoutTargetInfo: true,
+    withoutScopeInfo: true,
+  });
   const readers: MetricReader[] = [prometheus];
   if (c.otlpUrl)
     readers.push(
@@ -84,7 +95,12 @@ export async function startTelemetry(
 
   const processors: SpanProcessor[] = [];
   if (o.spanExporter) processors.push(new SimpleSpanProcessor(o.spanExporter));
-  if (c.otlpUrl) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${c.otlpUrl.replace(/\/+$/, '')}/v1/traces` })));
+  if (c.otlpUrl)
+    processors.push(
+      new BatchSpanProcessor(
+        new OTLPTraceExporter({ url: `${c.otlpUrl.replace(/\/+$/, '')}/v1/traces` }),
+      ),
+    );
   const tracerProvider = new BasicTracerProvider({
     resource,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(c.traceSampleRatio) }),
@@ -96,7 +112,8 @@ export async function startTelemetry(
   let metricsUrl: string | undefined;
   if (c.metricsPort !== undefined) {
     const srv = createServer((req, res) => {
-      if (req.method === 'GET' && req.url === '/metrics') prometheus.getMetricsRequestHandler(req, res);
+      if (req.method === 'GET' && req.url === '/metrics')
+        prometheus.getMetricsRequestHandler(req, res);
       else {
         res.statusCode = 404;
         res.end();
@@ -119,7 +136,10 @@ export async function startTelemetry(
     metricsUrl,
     async [Symbol.asyncDispose]() {
       await new Promise<void>((resolve) => {
-        if (server) server.close(() => { resolve(); });
+        if (server)
+          server.close(() => {
+            resolve();
+          });
         else resolve();
       });
       await tracerProvider.shutdown().catch(() => undefined);
@@ -133,17 +153,26 @@ function processMetrics(meter: Meter): void {
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   meter
-    .createObservableGauge('komrade_process_resident_memory_bytes', { description: 'Resident set size', unit: 'By' })
+    .createObservableGauge('komrade_process_resident_memory_bytes', {
+      description: 'Resident set size',
+      unit: 'By',
+    })
     .addCallback((r) => {
       r.observe(process.memoryUsage.rss());
     });
   meter
-    .createObservableGauge('komrade_process_heap_used_bytes', { description: 'V8 heap in use', unit: 'By' })
+    .createObservableGauge('komrade_process_heap_used_bytes', {
+      description: 'V8 heap in use',
+      unit: 'By',
+    })
     .addCallback((r) => {
       r.observe(process.memoryUsage().heapUsed);
     });
   meter
-    .createObservableGauge('komrade_eventloop_delay_p99_seconds', { description: 'Event-loop delay, 99th percentile since the last scrape', unit: 's' })
+    .createObservableGauge('komrade_eventloop_delay_p99_seconds', {
+      description: 'Event-loop delay, 99th percentile since the last scrape',
+      unit: 's',
+    })
     .addCallback((r) => {
       r.observe(loop.percentile(99) / 1e9);
       loop.reset();

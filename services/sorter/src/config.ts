@@ -1,10 +1,11 @@
-import { common, loadEnv } from '@komrade/service-runtime';
+import { common, loadEnv, telemetryConfig, telemetryShape } from '@komrade/service-runtime';
 
 /** Sorter configuration, from the environment only. See deploy/env.example. */
 export function sorterConfig(env: Record<string, string | undefined>) {
   const c = loadEnv(
     'sorter',
     {
+      ...telemetryShape,
       KOMRADE_NATS_URLS: common.natsUrls,
       KOMRADE_REDIS_URL: common.redisUrl,
       KOMRADE_RELAY_NAME: common.relayName,
@@ -22,6 +23,7 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     env,
   );
   return Object.freeze({
+    telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
     redisUrl: c.KOMRADE_REDIS_URL,
     relayName: c.KOMRADE_RELAY_NAME,

@@ -5,6 +5,8 @@ import {
   createLogger,
   ensureMailConsumer,
   ensureMailStream,
+  RequestMetrics,
+  startTelemetry,
   redisReady,
   serveHealth,
   serveRequests,
@@ -14,7 +16,9 @@ import {
   type RedisClient,
   type RequestLoop,
 } from '@komrade/service-runtime';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SorterConfig } from './config.js';
+import { SorterMetrics } from './sorter-metrics.js';
 import { handleCreate, handleFetch, handleSession, type MailboxDeps } from './mailbox-handlers.js';
 import { SorterMailboxStore } from './mailbox-store.js';
 import { newSortCounts, startSortLoop, type SortCounts } from './sort-loop.js';
@@ -24,11 +28,15 @@ export interface SorterDeps {
   /** Defaults to a pino logger on stdout. */
   readonly log?: Logger;
   readonly now?: () => number;
+  /** Receives sampled spans (tests). */
+  readonly spanExporter?: SpanExporter;
 }
 
 export interface RunningSorter extends AsyncDisposable {
   readonly counts: SortCounts;
   readonly stats: ServiceStats;
+  /** Where Prometheus scrapes this instance, when a metrics port is configured. */
+  readonly metricsUrl: string | undefined;
 }
 
 /**
@@ -56,6 +64,13 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     redis.disconnect();
     throw e;
   }
+  const telemetry = await startTelemetry(
+    'sorter',
+    VERSION,
+    config.telemetry,
+    deps.spanExporter ? { spanExporter: deps.spanExporter } : {},
+  );
+  const requestMetrics = new RequestMetrics(telemetry.meter);
   const store = new SorterMailboxStore(redis);
   const stats = new ServiceStats();
   const counts = newSortCounts();
@@ -69,31 +84,15 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
   };
   const queue = queueGroup('sorter');
   const conn = nc;
+  const endpoints: [string, (d: Uint8Array) => Promise<Uint8Array>][] = [
+    [SUBJECTS.mailboxCreate, (d) => handleCreate(mdeps, d)],
+    [SUBJECTS.mailboxSession, (d) => handleSession(mdeps, d)],
+    [SUBJECTS.mailboxFetch, (d) => handleFetch(mdeps, d)],
+  ];
   const loops: RequestLoop[] = [
-    serveRequests({
-      nc: conn,
-      subject: SUBJECTS.mailboxCreate,
-      queue,
-      log,
-      stats,
-      handle: (d) => handleCreate(mdeps, d),
-    }),
-    serveRequests({
-      nc: conn,
-      subject: SUBJECTS.mailboxSession,
-      queue,
-      log,
-      stats,
-      handle: (d) => handleSession(mdeps, d),
-    }),
-    serveRequests({
-      nc: conn,
-      subject: SUBJECTS.mailboxFetch,
-      queue,
-      log,
-      stats,
-      handle: (d) => handleFetch(mdeps, d),
-    }),
+    ...endpoints.map(([subject, handle]) =>
+      serveRequests({ nc: conn, subject, queue, log, stats, metrics: requestMetrics, handle }),
+    ),
     ...serveHealth({
       nc: conn,
       service: 'sorter',
@@ -114,16 +113,20 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     quotaRetryMs: config.quotaRetryMs,
     now,
     counts,
+    metrics: new SorterMetrics(telemetry.meter, conn),
+    tracer: telemetry.tracer,
   });
   log.info('sorter started');
   return {
     counts,
     stats,
+    metricsUrl: telemetry.metricsUrl,
     async [Symbol.asyncDispose]() {
       await sorting.stop();
       await Promise.all(loops.map((l) => l.stop()));
       await conn.drain();
       await redis.quit().catch(() => undefined);
+      await telemetry[Symbol.asyncDispose]();
       log.info('sorter stopped');
     },
   };

@@ -1,7 +1,9 @@
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decodeEnvelope, MAIL_CONSUMER, STREAMS } from '@komrade/protocol';
-import type { Logger } from '@komrade/service-runtime';
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { contextFromHeaders, type Logger } from '@komrade/service-runtime';
+import type { SorterMetrics } from './sorter-metrics.js';
 import type { SorterMailboxStore, StoreOutcome } from './mailbox-store.js';
 
 export interface SortDeps {
@@ -16,6 +18,8 @@ export interface SortDeps {
   readonly quotaRetryMs: number;
   readonly now: () => number;
   readonly counts: SortCounts;
+  readonly metrics: SorterMetrics;
+  readonly tracer: Tracer;
 }
 
 /** Low-cardinality counters of what the sorter did (outcome names only). */
@@ -66,9 +70,15 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
   const inFlight = new Set<Promise<void>>();
 
   const handle = async (m: JsMsg): Promise<void> => {
+    const t0 = performance.now();
+    // continues the operator's trace (context in the message headers); no identifiers
+    const span = deps.tracer.startSpan('sorter.sort', {}, contextFromHeaders(m.headers));
     try {
       const r = await sortOne(deps, m.data, m.seq);
       deps.counts[r.outcome]++;
+      deps.metrics.sorted.add(1, { outcome: r.outcome });
+      if (r.outcome === 'stored') deps.metrics.mailboxWrites.add(1);
+      span.setAttribute('komrade.outcome', r.outcome);
       if (r.action === 'ack') m.ack();
       else if (r.action === 'nak') m.nak(r.delayMs);
       else {
@@ -77,8 +87,13 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
       }
     } catch (e) {
       deps.counts.retry++;
+      deps.metrics.sorted.add(1, { outcome: 'retry' });
+      span.setStatus({ code: SpanStatusCode.ERROR });
       deps.log.error({ err: e }, 'sorting failed; message will be redelivered');
       m.nak(REDIS_RETRY_MS);
+    } finally {
+      deps.metrics.sortSeconds.record((performance.now() - t0) / 1000);
+      span.end();
     }
   };
 

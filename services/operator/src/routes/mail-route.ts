@@ -3,6 +3,7 @@ import {
   decodeEnvelope,
   decodeEnvelopeBatch,
   encodeAccepted,
+  KomradeError,
   MessageType,
   type DecodedEnvelope,
   type ErrorCode,
@@ -43,15 +44,33 @@ export function admit(deps: OperatorDeps, envs: readonly DecodedEnvelope[]): Err
 export function mailRoute(app: FastifyInstance, deps: OperatorDeps): void {
   app.post('/v1/mail', async (req, reply) => {
     const decoded = decodeBody(req.body as Uint8Array);
-    if (!decoded.ok) return sendError(reply, decoded.code);
+    if (!decoded.ok) {
+      deps.metrics?.envelopes.add(1, { outcome: decoded.code });
+      return sendError(reply, decoded.code);
+    }
+    const n = decoded.value.length;
     const refused = admit(deps, decoded.value);
-    if (refused === 'ERR_POSTAGE_INSUFFICIENT')
-      return sendError(reply, refused, {
-        'komrade-postage-bits': String(deps.postage.currentBits),
+    if (refused) {
+      deps.metrics?.envelopes.add(n, { outcome: refused });
+      return refused === 'ERR_POSTAGE_INSUFFICIENT'
+        ? sendError(reply, refused, { 'komrade-postage-bits': String(deps.postage.currentBits) })
+        : sendError(reply, refused);
+    }
+    const span = deps.tracer?.startSpan('operator.mail', {
+      attributes: { 'komrade.envelopes': n },
+    });
+    try {
+      await deps.mail.publish(decoded.value, span);
+    } catch (e) {
+      deps.metrics?.envelopes.add(n, {
+        outcome: e instanceof KomradeError ? e.code : 'ERR_SERVICE_INTERNAL',
       });
-    if (refused) return sendError(reply, refused);
-    await deps.mail.publish(decoded.value);
-    deps.postage.accepted(decoded.value.length);
+      throw e;
+    } finally {
+      span?.end();
+    }
+    deps.metrics?.envelopes.add(n, { outcome: 'accepted' });
+    deps.postage.accepted(n);
     return reply
       .code(202)
       .type('application/octet-stream')

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ContentKind, generateKeyPair, initCrypto, toHex } from '@komrade/protocol';
+import { httpTransport, KomradeClient, newMailbox, senderIn, targetOf } from '@komrade/client';
+import { startRelay, type TestRelay } from '../src/relay.js';
+import { startNats, startRedis } from '../src/servers.js';
+import { waitMailDrained } from '../src/store-scan.js';
+
+/** Parses Prometheus text into `name{labels}` -> value. */
+function parseProm(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+function sum(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const [k, v] of m) {
+    const base = k.split('{')[0];
+    if (base !== name) continue;
+    if (Object.entries(labels).every(([l, val]) => k.includes(`${l}="${val}"`))) total += v;
+  }
+  return total;
+}
+
+describe('observability (real servers)', () => {
+  let nats: Awaited<ReturnType<typeof startNats>>;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let relay: TestRelay;
+
+  before(async () => {
+    await initCrypto();
+    nats = await startNats();
+    redis = await startRedis();
+    relay = await startRelay({ natsUrl: nats.url, redisUrl: redis.url });
+  });
+
+  after(async () => {
+    await relay?.stop();
+    await redis?.stop();
+    await nats?.stop();
+  });
+
+  async function scrape(): Promise<Record<string, { text: string; m: Map<string, number> }>> {
+    const out: Record<string, { text: string; m: Map<string, number> }> = {};
+    for (const [svc, url] of Object.entries(relay.metricsUrls)) {
+      const text = await (await fetch(url)).text();
+      out[svc] = { text, m: parseProm(text) };
+    }
+    return out;
+  }
+
+  test('metrics move by the right amounts, traces follow an envelope, and nothing identifies anyone', async () => {
+    assert.deepEqual(Object.keys(relay.metricsUrls).sort(), ['operator', 'purge', 'sorter']);
+    const before = await scrape();
+    const client = new KomradeClient({ transport: httpTransport({ baseUrl: relay.operatorUrl }) });
+    const box = newMailbox('test');
+    await client.createMailbox(box);
+    const alice = generateKeyPair();
+    const n = 25;
+    const ids = await client.send(
+      alice,
+      Array.from({ length: n }, (_, i) => ({
+        to: targetOf(box),
+        kind: ContentKind.Text,
+        content: new TextEncoder().encode(`m${i}`),
+      })),
+    );
+    await waitMailDrained(nats.url);
+    const got = await client.receive(box, { acceptSender: senderIn([alice.publicKey]) });
+    assert.equal(got.messages.length, n);
+    // a bad request, to see an error code counted
+    await fetch(`${relay.operatorUrl}/v1/mail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(8),
+    });
+    const after = await scrape();
+    const delta = (svc: string, name: string, labels: Record<string, string> = {}) =>
+      sum((after[svc] as { m: Map<string, number> }).m, name, labels) -
+      sum((before[svc] as { m: Map<string, number> }).m, name, labels);
+
+    assert.equal(delta('operator', 'komrade_envelopes_total', { outcome: 'accepted' }), n);
+    assert.equal(delta('operator', 'komrade_envelopes_total', { outcome: 'ERR_WIRE_MAGIC' }), 1);
+    assert.equal(
+      delta('operator', 'komrade_http_requests_total', { route: '/v1/mail', status: '202' }),
+      1,
+    );
+    assert.equal(delta('sorter', 'komrade_sorter_messages_total', { outcome: 'stored' }), n);
+    assert.equal(delta('sorter', 'komrade_mailbox_writes_total'), n);
+    assert.ok(
+      delta('sorter', 'komrade_nats_requests_total', {
+        endpoint: 'komrade.v1.mailbox.fetch',
+        outcome: 'ok',
+      }) >= 1,
+    );
+    assert.equal(delta('purge', 'komrade_acked_messages_total'), n);
+    assert.ok(
+      sum(
+        (after['sorter'] as { m: Map<string, number> }).m,
+        'komrade_sort_duration_seconds_count',
+      ) >= n,
+    );
+    for (const svc of ['operator', 'sorter', 'purge']) {
+      assert.ok(
+        sum((after[svc] as { m: Map<string, number> }).m, 'komrade_process_resident_memory_bytes') >
+          0,
+        svc,
+      );
+    }
+    assert.equal(
+      sum((after['operator'] as { m: Map<string, number> }).m, 'komrade_postage_difficulty_bits'),
+      2,
+    );
+
+    // one trace from the operator's POST to the sorter's write
+    const spans = relay.spans.getFinishedSpans();
+    const mailSpan = spans.find(
+      (s) => s.name === 'operator.mail' && s.attributes['komrade.envelopes'] === n,
+    );
+    assert.ok(mailSpan, 'operator.mail span');
+    const sortSpans = spans.filter(
+      (s) => s.name === 'sorter.sort' && s.spanContext().traceId === mailSpan.spanContext().traceId,
+    );
+    assert.equal(sortSpans.length, n, 'every sort continues the operator trace');
+
+    // privacy: no identifier in any metric series, span or log line
+    const haystacks = [
+      ...Object.values(after).map((s) => s.text),
+      JSON.stringify(
+        spans.map((s) => ({
+          name: s.name,
+          attributes: s.attributes,
+          events: s.events,
+          resource: s.resource.attributes,
+        })),
+      ),
+      relay.logs.text(),
+    ].join('\n');
+    const needles = [
+      toHex(box.address.id),
+      Buffer.from(box.address.id).toString('base64'),
+      toHex(box.keys.publicKey),
+      Buffer.from(box.keys.publicKey).toString('base64'),
+      toHex(alice.publicKey),
+      ...ids.map((id) => toHex(id)),
+      ...got.messages.map((m) => toHex(m.opened.body.messageId)),
+    ];
+    for (const needle of needles)
+      assert.equal(
+        haystacks.includes(needle),
+        false,
+        'an identifier leaked into telemetry or logs',
+      );
+    const metricsAndSpans = haystacks.slice(0, haystacks.length - relay.logs.text().length);
+    assert.equal(
+      /\b\d{1,3}(?:\.\d{1,3}){3}\b/.test(metricsAndSpans),
+      false,
+      'an IP address in metrics or spans',
+    );
+  });
+});
