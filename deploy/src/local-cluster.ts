@@ -1,0 +1,268 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SERVICES, type ServiceName } from '@komrade/protocol';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  CLUSTER_FILE_VERSION,
+  readClusterFile,
+  removeClusterFile,
+  writeClusterFile,
+  type ClusterFile,
+} from './cluster-file.js';
+import { describeExit, type ManagedProcess } from './managed-process.js';
+import { isAlive } from './process-check.js';
+import { startNatsServer } from './nats-server.js';
+import { startRedisServer } from './redis-server.js';
+import type { RunningServer } from './running-server.js';
+import { requestHealth } from './service-health.js';
+import { spawnService } from './service-process.js';
+import { reapStaleCluster } from './stale-cluster.js';
+import { waitUntil } from './wait-until.js';
+
+export interface LocalClusterOptions {
+  /** Holds cluster.json, logs/ and the durable JetStream store (nats/). */
+  readonly stateDir: string;
+  /** Defaults to KOMRADE_RELAY_NAME from `env`, then "local". */
+  readonly relayName?: string;
+  /** Proof-of-work difficulty; defaults to KOMRADE_POSTAGE_BITS from `env`, then the operator's default. */
+  readonly postageBits?: number;
+  readonly logLevel?: string;
+  /** Operator port on 127.0.0.1; by default the OS picks a free one (read back from the operator). */
+  readonly operatorPort?: number;
+  /**
+   * Base environment for the services (other KOMRADE_* settings pass through to them);
+   * the cluster sets the NATS and Redis URLs, relay name and operator address itself.
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** How long each service may take to answer its health check. */
+  readonly startTimeoutMs?: number;
+  /** Progress messages ("starting nats-server"); silent by default. */
+  readonly onProgress?: (message: string) => void;
+  /** Aborting gives up the start: whatever was started is stopped and the call rejects. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LocalCluster extends AsyncDisposable {
+  readonly info: ClusterFile;
+  readonly clusterFile: string;
+  /** Services first (operator, then the rest), then Redis and NATS; removes cluster.json. */
+  stop(): Promise<void>;
+  /** Resolves with the name of the first service that exits on its own. */
+  readonly unexpectedExit: Promise<ServiceName>;
+}
+
+/** Raised when cluster.json names a cluster whose processes are still running. */
+export class ClusterAlreadyRunningError extends Error {
+  constructor(stateDir: string, pid: number) {
+    super(
+      `a Komrade cluster is already running from ${stateDir} (supervisor pid ${String(pid)}). ` +
+        'Stop it first (Ctrl-C in its terminal, or kill that pid), or set KOMRADE_STATE_DIR to another directory.',
+    );
+    this.name = 'ClusterAlreadyRunningError';
+  }
+}
+
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts a whole relay on this machine: nats-server (JetStream, public data under
+ * `<stateDir>/nats`), redis-server (memory only), then operator, sorter, vouch and purge
+ * as separate `node` processes, and waits until each answers its health check over NATS.
+ * On any failure it stops whatever it started before rethrowing.
+ */
+export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  const stateDir = resolve(o.stateDir);
+  const logsDir = join(stateDir, 'logs');
+  const progress = o.onProgress ?? (() => undefined);
+  const baseEnv = o.env ?? process.env;
+  const relay = o.relayName ?? nonEmpty(baseEnv['KOMRADE_RELAY_NAME']) ?? 'local';
+
+  await mkdir(logsDir, { recursive: true, mode: 0o700 });
+  const previous = await readClusterFile(stateDir).catch(() => undefined);
+  if (previous) {
+    if (isAlive(previous.supervisor.pid) && previous.supervisor.pid !== process.pid)
+      throw new ClusterAlreadyRunningError(stateDir, previous.supervisor.pid);
+    // Its supervisor died without cleaning up (SIGKILL, power loss): stop what it left.
+    const reaped = await reapStaleCluster(previous);
+    if (reaped.length > 0)
+      progress(`stopped ${String(reaped.length)} processes left by an earlier run`);
+    await removeClusterFile(stateDir);
+  }
+
+  let nats: RunningServer | undefined;
+  let redis: RunningServer | undefined;
+  let nc: NatsConnection | undefined;
+  const procs = new Map<ServiceName, ManagedProcess>();
+  const stopAll = async (): Promise<void> => {
+    await nc?.close().catch(() => undefined);
+    const operator = procs.get('operator');
+    if (operator) await operator.stop();
+    await Promise.all([...procs.values()].map((p) => p.stop()));
+    await redis?.stop();
+    await nats?.stop();
+  };
+
+  const checkAborted = (): void => {
+    if (o.signal?.aborted) throw new Error('start cancelled');
+  };
+  try {
+    checkAborted();
+    progress('starting nats-server');
+    nats = await startNatsServer({
+      dataDir: join(stateDir, 'nats'),
+      jetstream: true,
+      logFile: join(logsDir, 'nats-server.log'),
+    });
+    checkAborted();
+    progress('starting redis-server');
+    redis = await startRedisServer({ logFile: join(logsDir, 'redis-server.log') });
+
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      KOMRADE_NATS_URLS: nats.url,
+      KOMRADE_REDIS_URL: redis.url,
+      KOMRADE_RELAY_NAME: relay,
+      KOMRADE_OPERATOR_HOST: '127.0.0.1',
+      KOMRADE_OPERATOR_PORT: String(
+        o.operatorPort ?? nonEmpty(baseEnv['KOMRADE_OPERATOR_PORT']) ?? 0,
+      ),
+      ...(o.postageBits !== undefined ? { KOMRADE_POSTAGE_BITS: String(o.postageBits) } : {}),
+      ...(o.logLevel !== undefined ? { KOMRADE_LOG_LEVEL: o.logLevel } : {}),
+    };
+
+    let operatorUrl: string | undefined;
+    for (const service of SERVICES) {
+      checkAborted();
+      progress(`starting ${service}`);
+      procs.set(
+        service,
+        await spawnService(service, {
+          env,
+          logFile: join(logsDir, `${service}.log`),
+          ...(service === 'operator'
+            ? { onStdoutLine: (line: string) => (operatorUrl ??= listenUrl(line)) }
+            : {}),
+        }),
+      );
+    }
+
+    nc = await connect({ servers: nats.url, name: 'komrade-deploy' });
+    const timeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    for (const service of SERVICES) {
+      const proc = mustGet(procs, service);
+      const conn = nc;
+      await waitUntil(
+        async () => {
+          const h = await requestHealth(conn, service);
+          return h?.ok && h.ready ? h : undefined;
+        },
+        {
+          what: `${service} to answer its health check`,
+          timeoutMs,
+          intervalMs: 100,
+          failFast: () => {
+            if (o.signal?.aborted) return new Error('start cancelled');
+            const s = proc.exitStatus();
+            return s
+              ? serviceFailure(service, `exited during start (${describeExit(s)})`, proc)
+              : undefined;
+          },
+        },
+      ).catch((e: unknown) => {
+        if (o.signal?.aborted || (e instanceof Error && e.name === 'ServiceStartError')) throw e;
+        throw serviceFailure(
+          service,
+          `did not answer its health check within ${String(timeoutMs / 1000)} s`,
+          proc,
+        );
+      });
+      progress(`${service} is healthy`);
+    }
+    const operatorProc = mustGet(procs, 'operator');
+    const url = await waitUntil(async () => Promise.resolve(operatorUrl), {
+      what: 'the operator to report its listen address',
+      timeoutMs: 5000,
+    }).catch(() => {
+      throw serviceFailure('operator', 'did not print its listen address', operatorProc);
+    });
+    await nc.close();
+    nc = undefined;
+
+    const info: ClusterFile = {
+      version: CLUSTER_FILE_VERSION,
+      relay,
+      startedAt: new Date().toISOString(),
+      stateDir,
+      logsDir,
+      supervisor: { pid: process.pid },
+      operator: { url, pid: operatorProc.pid },
+      nats: { url: nats.url, port: nats.port, pid: nats.pid },
+      redis: { url: redis.url, port: redis.port, pid: redis.pid },
+      services: {
+        operator: { pid: operatorProc.pid },
+        sorter: { pid: mustGet(procs, 'sorter').pid },
+        vouch: { pid: mustGet(procs, 'vouch').pid },
+        purge: { pid: mustGet(procs, 'purge').pid },
+      },
+    };
+    const clusterFile = await writeClusterFile(stateDir, info);
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        await stopAll();
+        await removeClusterFile(stateDir);
+      })();
+      return stopping;
+    };
+    const unexpectedExit = Promise.race(
+      [...procs].map(([service, p]) => p.exited.then(() => service)),
+    ).then(async (service) => {
+      // When we are stopping, every service exits: that is no surprise.
+      if (stopping) await new Promise<never>(() => undefined);
+      return service;
+    });
+    return { info, clusterFile, stop, unexpectedExit, [Symbol.asyncDispose]: stop };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** A service that failed to start, with the last lines it wrote. */
+function serviceFailure(service: ServiceName, what: string, proc: ManagedProcess): Error {
+  const tail = proc.tail(15).trim();
+  const e = new Error(
+    `${service} ${what}.${tail ? `\nLast lines of its output:\n${indent(tail)}` : ''}`,
+  );
+  e.name = 'ServiceStartError';
+  return e;
+}
+
+/** The operator prints one JSON line with a `listen` field once it listens. */
+function listenUrl(line: string): string | undefined {
+  if (!line.includes('"listen"')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as { listen?: unknown };
+    return typeof parsed.listen === 'string' ? parsed.listen : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function mustGet<K, V>(m: Map<K, V>, k: K): V {
+  const v = m.get(k);
+  if (v === undefined) throw new Error(`internal: ${String(k)} missing`);
+  return v;
+}
