@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { clearInterval, setInterval } from 'node:timers';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +49,15 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     child.kill(sig);
   });
 }
+// npm runs this script through `sh -c`, and a SIGTERM sent to npm kills that shell but
+// never reaches us: notice the parent going away and stop the relay rather than orphan it.
+const parent = process.ppid;
+const watchdog = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(watchdog);
+    child.kill('SIGTERM');
+  }
+}, 250);
 child.on('exit', (code, signal) => {
   process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
 });
