@@ -13,3 +13,21 @@ export { newMailbox, targetOf, describeMailbox } from './sdk/mailbox.js';
 export type { OwnedMailbox, MailboxTarget } from './sdk/mailbox.js';
 export { ReplayGuard } from './sdk/replay-guard.js';
 export { randomBytes } from './sdk/random.js';
+// accounts, directory, contacts (issue 4)
+export { newAccount, serializeAccount, deserializeAccount } from './sdk/account.js';
+export type {
+  AccountState,
+  Contact,
+  PendingRequest,
+  InboxMessage,
+  QueuedVerifyStep,
+} from './sdk/account.js';
+export { Komrade, parseName, VERIFY_STEP_MAX_AGE_MS } from './sdk/komrade.js';
+export type { KomradeOptions, SyncReport, VerifyOptions } from './sdk/komrade.js';
+export {
+  KEYSTORE_FORMAT,
+  sealAccount,
+  openAccount,
+  checkPassphrase,
+} from './sdk/keystore-format.js';
+export type { KeystoreKind, Unlocked } from './sdk/keystore-format.js';

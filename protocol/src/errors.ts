@@ -115,6 +115,123 @@ const registry = {
     retryable: false,
     message: 'The operator answered something unexpected.',
   },
+  // Directory of names
+  ERR_NAME_INVALID: {
+    status: 400,
+    retryable: false,
+    message: 'Names are 3 to 32 characters: letters, digits and underscores.',
+  },
+  ERR_NAME_RESERVED: { status: 403, retryable: false, message: 'That name is reserved.' },
+  ERR_NAME_TAKEN: {
+    status: 409,
+    retryable: false,
+    message: 'That name is already registered to another key.',
+  },
+  ERR_NAME_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'No komrade has registered that name.',
+  },
+  ERR_NAME_PROOF: {
+    status: 400,
+    retryable: false,
+    message: 'The directory entry is not signed by the key it names.',
+  },
+  ERR_NAME_STALE: {
+    status: 400,
+    retryable: false,
+    message: 'The registration time is too far from the relay clock.',
+  },
+  // Keystore (client side)
+  ERR_KEYSTORE_MISSING: {
+    status: 404,
+    retryable: false,
+    message: 'No keystore in this home yet; register a name first.',
+  },
+  ERR_KEYSTORE_EXISTS: {
+    status: 409,
+    retryable: false,
+    message: 'A keystore file already exists there.',
+  },
+  ERR_KEYSTORE_PASSPHRASE: {
+    status: 401,
+    retryable: false,
+    message: 'Wrong passphrase, or the keystore file was altered.',
+  },
+  ERR_KEYSTORE_NO_PASSPHRASE: {
+    status: 401,
+    retryable: false,
+    message: 'A passphrase is needed, from KOMRADE_PASSPHRASE or a terminal prompt.',
+  },
+  ERR_KEYSTORE_WEAK_PASSPHRASE: {
+    status: 400,
+    retryable: false,
+    message: 'Choose a passphrase of at least 8 characters.',
+  },
+  ERR_KEYSTORE_CORRUPT: {
+    status: 400,
+    retryable: false,
+    message: 'The keystore file is damaged; the previous version is kept as a backup.',
+  },
+  ERR_KEYSTORE_VERSION: {
+    status: 400,
+    retryable: false,
+    message: 'The keystore was written by a newer version of Komrade.',
+  },
+  ERR_KEYSTORE_LOCKED: {
+    status: 409,
+    retryable: true,
+    message: 'Another komrade command is using this keystore; try again.',
+  },
+  ERR_KEYSTORE_IO: {
+    status: 500,
+    retryable: false,
+    message: 'The keystore file cannot be read or written.',
+  },
+  ERR_KEYSTORE_NAMED: {
+    status: 409,
+    retryable: false,
+    message: 'This account already has a name.',
+  },
+  ERR_KEYSTORE_UNNAMED: {
+    status: 400,
+    retryable: false,
+    message: 'Register a name before meeting komrades.',
+  },
+  // Contacts
+  ERR_CONTACT_UNKNOWN: { status: 404, retryable: false, message: 'No contact by that name.' },
+  ERR_CONTACT_EXISTS: {
+    status: 409,
+    retryable: false,
+    message: 'That komrade is already a contact.',
+  },
+  ERR_CONTACT_PENDING: {
+    status: 409,
+    retryable: true,
+    message: 'That komrade has not accepted your request yet.',
+  },
+  ERR_CONTACT_NO_REQUEST: {
+    status: 404,
+    retryable: false,
+    message: 'No pending contact request from that komrade.',
+  },
+  ERR_CONTACT_SELF: { status: 400, retryable: false, message: 'You cannot meet yourself.' },
+  ERR_CONTACT_KEY_CHANGED: {
+    status: 409,
+    retryable: false,
+    message: 'The key of that komrade differs from the one in the directory.',
+  },
+  // Safety-number checks
+  ERR_VERIFY_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    message: 'The other komrade did not finish the check in time.',
+  },
+  ERR_VERIFY_MISMATCH: {
+    status: 409,
+    retryable: false,
+    message: 'The safety numbers differ: you do not hold the same keys.',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 /** Every registered error code. */

@@ -133,3 +133,56 @@ export {
   keysFromExpiryKey,
 } from './store/mailbox-layout.js';
 export type { MailboxKeys } from './store/mailbox-layout.js';
+// names, directory and contacts (issue 4)
+export { KV_BUCKETS, directoryKey } from './subjects.js';
+export {
+  NAME_MIN,
+  NAME_MAX,
+  RESERVED_NAMES,
+  isCanonicalName,
+  normalizeName,
+  checkRegistrable,
+} from './names.js';
+export {
+  MAX_SIGNED_ENTRY,
+  DIRECTORY_CLOCK_WINDOW_MS,
+  REGISTRATION_EXTRA_BITS,
+  encodeDirectoryEntry,
+  decodeDirectoryEntry,
+  encodeDirectoryRegister,
+  decodeDirectoryRegister,
+  registrationIdOf,
+  encodeDirectoryLookup,
+  decodeDirectoryLookup,
+  encodeDirectoryRecord,
+  decodeDirectoryRecord,
+} from './wire/directory.js';
+export type {
+  DirectoryEntry,
+  DirectoryRegister,
+  DirectoryLookup,
+  DirectoryRecord,
+} from './wire/directory.js';
+export { signDirectoryEntry, openDirectoryRecord } from './directory-proof.js';
+export {
+  MAX_NOTE_BYTES,
+  MAX_VERIFY_PAYLOAD,
+  VERIFY_RUN_ID_SIZE,
+  VERIFY_STEPS,
+  encodeContactRequest,
+  decodeContactRequest,
+  encodeContactAccept,
+  decodeContactAccept,
+  encodeVerifyStep,
+  decodeVerifyStep,
+} from './wire/contact.js';
+export type { ContactMailbox, ContactRequest, ContactAccept, VerifyStep } from './wire/contact.js';
+export {
+  SAFETY_ITERATIONS,
+  SAFETY_GROUPS,
+  safetyFingerprint,
+  safetyNumber,
+  safetySecret,
+  isVerifyInitiator,
+} from './safety-number.js';
+export type { SafetyNumber } from './safety-number.js';

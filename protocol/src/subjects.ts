@@ -19,6 +19,10 @@ export const SUBJECTS = Object.freeze({
   mailboxAck: 'komrade.v1.mailbox.ack',
   /** Ops: every instance of every service answers (no queue group). */
   opsPing: 'komrade.v1.ops.ping',
+  /** Request/reply, served by vouch: DirectoryRegister -> DirectoryRecord / ErrorReply. */
+  directoryRegister: 'komrade.v1.directory.register',
+  /** Request/reply, served by vouch: DirectoryLookup -> DirectoryRecord / ErrorReply. */
+  directoryLookup: 'komrade.v1.directory.lookup',
 });
 
 /** Per-service health subject; one instance of the service answers (queue group). */
@@ -38,6 +42,19 @@ export const STREAMS = Object.freeze({
     subjects: Object.freeze(['komrade.v1.mail.inbound']),
   }),
 });
+
+/**
+ * JetStream key-value buckets. The directory is public data and the only durable store
+ * here: file storage, replicated when clustered, one value per name (history 1).
+ */
+export const KV_BUCKETS = Object.freeze({
+  directory: 'KOMRADE_DIRECTORY',
+});
+
+/** KV key of a canonical name in the directory bucket. */
+export function directoryKey(name: string): string {
+  return `name.${name}`;
+}
 
 /** The sorter's durable pull consumer on the mail stream. */
 export const MAIL_CONSUMER = 'sorter';

@@ -50,6 +50,31 @@ const PINNED_CODES = [
   'ERR_SEAL_TOO_LARGE',
   'ERR_CLIENT_UNREACHABLE',
   'ERR_CLIENT_PROTOCOL',
+  'ERR_NAME_INVALID',
+  'ERR_NAME_RESERVED',
+  'ERR_NAME_TAKEN',
+  'ERR_NAME_NOT_FOUND',
+  'ERR_NAME_PROOF',
+  'ERR_NAME_STALE',
+  'ERR_KEYSTORE_MISSING',
+  'ERR_KEYSTORE_EXISTS',
+  'ERR_KEYSTORE_PASSPHRASE',
+  'ERR_KEYSTORE_NO_PASSPHRASE',
+  'ERR_KEYSTORE_WEAK_PASSPHRASE',
+  'ERR_KEYSTORE_CORRUPT',
+  'ERR_KEYSTORE_VERSION',
+  'ERR_KEYSTORE_LOCKED',
+  'ERR_KEYSTORE_IO',
+  'ERR_KEYSTORE_NAMED',
+  'ERR_KEYSTORE_UNNAMED',
+  'ERR_CONTACT_UNKNOWN',
+  'ERR_CONTACT_EXISTS',
+  'ERR_CONTACT_PENDING',
+  'ERR_CONTACT_NO_REQUEST',
+  'ERR_CONTACT_SELF',
+  'ERR_CONTACT_KEY_CHANGED',
+  'ERR_VERIFY_TIMEOUT',
+  'ERR_VERIFY_MISMATCH',
 ];
 
 const CODE_SHAPE = /^ERR_[A-Z]+_[A-Z_]+$/;
@@ -164,7 +189,11 @@ describe('error registry', () => {
   test('errors - ok and fail build the two result shapes', () => {
     assert.deepEqual(ok(3), { ok: true, value: 3 });
     assert.deepEqual(fail('ERR_SERVICE_INTERNAL'), { ok: false, code: 'ERR_SERVICE_INTERNAL' });
-    assert.deepEqual(fail('ERR_SERVICE_INTERNAL', 'x'), { ok: false, code: 'ERR_SERVICE_INTERNAL', detail: 'x' });
+    assert.deepEqual(fail('ERR_SERVICE_INTERNAL', 'x'), {
+      ok: false,
+      code: 'ERR_SERVICE_INTERNAL',
+      detail: 'x',
+    });
     assert.ok(!('detail' in fail('ERR_SERVICE_INTERNAL')));
   });
 });

@@ -45,6 +45,7 @@ import {
   type MailboxAddress,
   type Result,
 } from '../src/index.js';
+import { DIRECTORY_CODECS } from './fixtures-directory.js';
 
 // ---------------------------------------------------------------------------------------
 // Results
@@ -467,6 +468,8 @@ export const CODECS: readonly Codec[] = [
       .map((c) => ({ bytes: encodeErrorReply(c), fields: [{ offset: 4, width: 1 }] })),
     sample: encodeErrorReply('ERR_MAILBOX_AUTH'),
   }),
+  // directory and contact messages (0x20-0x26)
+  ...DIRECTORY_CODECS,
 ];
 
 // ---------------------------------------------------------------------------------------

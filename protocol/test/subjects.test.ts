@@ -23,6 +23,8 @@ describe('subjects', () => {
         mailboxFetch: 'komrade.v1.mailbox.fetch',
         mailboxAck: 'komrade.v1.mailbox.ack',
         opsPing: 'komrade.v1.ops.ping',
+        directoryRegister: 'komrade.v1.directory.register',
+        directoryLookup: 'komrade.v1.directory.lookup',
       },
     );
     assert.ok(Object.isFrozen(SUBJECTS));

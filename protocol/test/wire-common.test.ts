@@ -45,6 +45,13 @@ test('header - message type values are pinned, unique and never reused', () => {
       AckRequest: 0x16,
       AckResponse: 0x17,
       Accepted: 0x18,
+      DirectoryEntry: 0x20,
+      DirectoryRegister: 0x21,
+      DirectoryLookup: 0x22,
+      DirectoryRecord: 0x23,
+      ContactRequest: 0x24,
+      ContactAccept: 0x25,
+      VerifyStep: 0x26,
       ErrorReply: 0x7f,
     },
   );

@@ -2,9 +2,12 @@ import {
   bytesEqual,
   decodeAccepted,
   decodeAckResponse,
+  decodeDirectoryRecord,
   decodeFetchResponse,
   decodeSessionGrant,
   encodeAckRequest,
+  encodeDirectoryLookup,
+  encodeDirectoryRegister,
   encodeEnvelopeBatch,
   encodeFetchRequest,
   encodeMailboxCreate,
@@ -12,15 +15,21 @@ import {
   encodeSessionProof,
   KomradeError,
   MAX_BATCH,
+  MAX_DIFFICULTY,
   MAX_FETCH,
   mintPostageAsync,
+  openDirectoryRecord,
   openMail,
   PROOF_NONCE_SIZE,
+  REGISTRATION_EXTRA_BITS,
+  registrationIdOf,
   sealMail,
   secureMessageSign,
+  signDirectoryEntry,
   withPostage,
   type ContentKind,
   type DecodedEnvelope,
+  type DirectoryEntry,
   type ErrorCode,
   type KeyPair,
   type OpenedMail,
@@ -130,6 +139,78 @@ export class KomradeClient {
       '/v1/mailboxes',
       encodeMailboxCreate({ id: m.address.id, publicKey: m.keys.publicKey }),
     );
+  }
+
+  /**
+   * Looks a name up in the directory and checks the answer as every client must: the
+   * entry is signed by the key it names, and it is the entry for this very name (the
+   * relay is not trusted). `ERR_NAME_NOT_FOUND` when nobody has registered it.
+   * @param name a canonical name (see normalizeName)
+   */
+  async lookupName(name: string): Promise<DirectoryEntry> {
+    const res = await this.o.transport.post(
+      '/v1/directory/lookup',
+      encodeDirectoryLookup({ name }),
+    );
+    const record = decodeDirectoryRecord(res.body);
+    if (!record.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+    const entry = openDirectoryRecord(record.value, name);
+    if (!entry.ok) throw new KomradeError(entry.code);
+    return entry.value;
+  }
+
+  /**
+   * Registers `name` for an identity key with its introduction mailbox: signs the entry
+   * (proof of possession, fresh timestamp), stamps registration postage (mail difficulty
+   * plus REGISTRATION_EXTRA_BITS, reported through onPostageProgress) and posts it.
+   * Registering the same name with the same key again is idempotent and answers the
+   * stored entry. `ERR_NAME_TAKEN` when another key holds the name.
+   */
+  async registerName(
+    identity: KeyPair,
+    name: string,
+    intro: MailboxTarget,
+  ): Promise<DirectoryEntry> {
+    const signed = signDirectoryEntry(identity, {
+      name,
+      identityKey: identity.publicKey,
+      intro: intro.address,
+      introKey: intro.publicKey,
+      timestampMs: this.now(),
+    });
+    if (!signed.ok) throw new KomradeError(signed.code);
+    const unstamped = { identityKey: identity.publicKey, signedEntry: signed.value };
+    const id = registrationIdOf(unstamped);
+    for (let attempt = 0; ; attempt++) {
+      const bits = Math.min(
+        MAX_DIFFICULTY,
+        (await this.relayInfo()).postageBits + REGISTRATION_EXTRA_BITS,
+      );
+      const postage = await mintPostageAsync(
+        id,
+        bits,
+        this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {},
+      );
+      try {
+        const res = await this.o.transport.post(
+          '/v1/directory/register',
+          encodeDirectoryRegister({ ...unstamped, postage }),
+        );
+        const record = decodeDirectoryRecord(res.body);
+        if (!record.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+        const entry = openDirectoryRecord(record.value, name);
+        if (!entry.ok) throw new KomradeError(entry.code);
+        if (!bytesEqual(entry.value.identityKey, identity.publicKey))
+          throw new KomradeError('ERR_NAME_TAKEN');
+        return entry.value;
+      } catch (e) {
+        if (e instanceof KomradeError && e.code === 'ERR_POSTAGE_INSUFFICIENT' && attempt < 3) {
+          await this.relayInfo(true);
+          continue;
+        }
+        throw e;
+      }
+    }
   }
 
   /**

@@ -20,6 +20,13 @@ export const MessageType = Object.freeze({
   AckRequest: 0x16,
   AckResponse: 0x17,
   Accepted: 0x18,
+  DirectoryEntry: 0x20,
+  DirectoryRegister: 0x21,
+  DirectoryLookup: 0x22,
+  DirectoryRecord: 0x23,
+  ContactRequest: 0x24,
+  ContactAccept: 0x25,
+  VerifyStep: 0x26,
   ErrorReply: 0x7f,
 });
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

@@ -11,6 +11,8 @@ export const ContentKind = Object.freeze({
   Text: 0x01,
   ContactRequest: 0x02,
   ContactAccept: 0x03,
+  /** One step of an interactive safety-number check (Secure Comparator). */
+  Verify: 0x04,
   Post: 0x10,
 });
 export type ContentKind = (typeof ContentKind)[keyof typeof ContentKind];

@@ -1,0 +1,284 @@
+import {
+  generateKeyPair,
+  isCanonicalName,
+  isRelayName,
+  MAILBOX_ID_SIZE,
+  PUBLIC_KEY_SIZE,
+  VERIFY_RUN_ID_SIZE,
+  VERIFY_STEPS,
+  type KeyPair,
+} from '@komrade/protocol';
+import { newMailbox, type MailboxTarget, type OwnedMailbox } from './mailbox.js';
+
+/** A contact: someone met through the directory, with a private mailbox each way. */
+export interface Contact {
+  readonly name: string;
+  /** Their identity key, from the directory when we met; only it may write to `mine`. */
+  readonly identityKey: Uint8Array;
+  /** The mailbox made for this contact only: they write here, we fetch it. */
+  readonly mine: OwnedMailbox;
+  /** Their mailbox for us; known once they accepted (or once we accepted theirs). */
+  theirs: MailboxTarget | undefined;
+  /** `requested`: we asked and wait for their accept; `established`: both ways work. */
+  state: 'requested' | 'established';
+  /** Set by a successful interactive safety-number check. */
+  verified: boolean;
+  readonly sinceMs: number;
+}
+
+/** A contact request that arrived at our introduction mailbox and awaits `accept`. */
+export interface PendingRequest {
+  readonly name: string;
+  /** Proven by the sealed mail and matched against the directory when it arrived. */
+  readonly identityKey: Uint8Array;
+  readonly theirs: MailboxTarget;
+  readonly note: string;
+  readonly receivedAtMs: number;
+}
+
+/** A text message received and not yet shown by `inbox`. */
+export interface InboxMessage {
+  readonly from: string;
+  readonly text: string;
+  /** Sender's clock. */
+  readonly sentAtMs: number;
+  readonly receivedAtMs: number;
+  /** Message id, hex. */
+  readonly id: string;
+}
+
+/** A safety-check step that arrived while no check was running, kept for a while. */
+export interface QueuedVerifyStep {
+  readonly from: string;
+  readonly runId: Uint8Array;
+  readonly step: number;
+  readonly payload: Uint8Array;
+  readonly sentAtMs: number;
+}
+
+/** Everything a komrade's device holds: the whole account, as stored in the keystore. */
+export interface AccountState {
+  readonly version: 1;
+  /** Home relay name (from the operator's /v1/info at creation). */
+  readonly relay: string;
+  readonly identity: KeyPair;
+  /** The registered name, once the directory confirmed it. */
+  name: string | undefined;
+  readonly intro: OwnedMailbox;
+  contacts: Contact[];
+  requests: PendingRequest[];
+  inbox: InboxMessage[];
+  verifySteps: QueuedVerifyStep[];
+  /** ReplayGuard state: message ids (hex) seen, with their timestamps. */
+  replay: [string, number][];
+  readonly createdAtMs: number;
+}
+
+/** A fresh account: a new identity key pair and introduction mailbox on `relay`. */
+export function newAccount(relay: string, nowMs: number): AccountState {
+  return {
+    version: 1,
+    relay,
+    identity: generateKeyPair(),
+    name: undefined,
+    intro: newMailbox(relay),
+    contacts: [],
+    requests: [],
+    inbox: [],
+    verifySteps: [],
+    replay: [],
+    createdAtMs: nowMs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON form. Bytes are base64; every field is checked on the way in.
+
+function b64(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s);
+}
+
+class Corrupt extends Error {}
+
+function unb64(v: unknown, len?: number): Uint8Array {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new Corrupt('base64');
+  let s: string;
+  try {
+    s = atob(v);
+  } catch {
+    throw new Corrupt('base64');
+  }
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  if (len !== undefined && out.length !== len) throw new Corrupt('length');
+  return out;
+}
+
+function rec(v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Corrupt('object');
+  return v as Record<string, unknown>;
+}
+
+function arr(v: unknown): unknown[] {
+  if (!Array.isArray(v)) throw new Corrupt('array');
+  return v;
+}
+
+function str(v: unknown, check?: (s: string) => boolean): string {
+  if (typeof v !== 'string' || (check && !check(v))) throw new Corrupt('string');
+  return v;
+}
+
+function int(v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new Corrupt('int');
+  return v;
+}
+
+/** Themis private keys are 45 bytes too, like public ones. */
+function keyPairOut(k: KeyPair): unknown {
+  return { publicKey: b64(k.publicKey), privateKey: b64(k.privateKey) };
+}
+
+function keyPairIn(v: unknown): KeyPair {
+  const o = rec(v);
+  return { publicKey: unb64(o['publicKey'], PUBLIC_KEY_SIZE), privateKey: unb64(o['privateKey']) };
+}
+
+function addressOut(a: { relay: string; id: Uint8Array }): unknown {
+  return { relay: a.relay, id: b64(a.id) };
+}
+
+function addressIn(v: unknown): { relay: string; id: Uint8Array } {
+  const o = rec(v);
+  return { relay: str(o['relay'], isRelayName), id: unb64(o['id'], MAILBOX_ID_SIZE) };
+}
+
+function ownedOut(m: OwnedMailbox): unknown {
+  return { address: addressOut(m.address), keys: keyPairOut(m.keys) };
+}
+
+function ownedIn(v: unknown): OwnedMailbox {
+  const o = rec(v);
+  return { address: addressIn(o['address']), keys: keyPairIn(o['keys']) };
+}
+
+function targetOut(t: MailboxTarget): unknown {
+  return { address: addressOut(t.address), publicKey: b64(t.publicKey) };
+}
+
+function targetIn(v: unknown): MailboxTarget {
+  const o = rec(v);
+  return { address: addressIn(o['address']), publicKey: unb64(o['publicKey'], PUBLIC_KEY_SIZE) };
+}
+
+/** The account as JSON bytes (inside the encrypted keystore only). */
+export function serializeAccount(a: AccountState): Uint8Array {
+  const json = {
+    version: a.version,
+    relay: a.relay,
+    identity: keyPairOut(a.identity),
+    name: a.name ?? null,
+    intro: ownedOut(a.intro),
+    contacts: a.contacts.map((c) => ({
+      name: c.name,
+      identityKey: b64(c.identityKey),
+      mine: ownedOut(c.mine),
+      theirs: c.theirs ? targetOut(c.theirs) : null,
+      state: c.state,
+      verified: c.verified,
+      sinceMs: c.sinceMs,
+    })),
+    requests: a.requests.map((r) => ({
+      name: r.name,
+      identityKey: b64(r.identityKey),
+      theirs: targetOut(r.theirs),
+      note: r.note,
+      receivedAtMs: r.receivedAtMs,
+    })),
+    inbox: a.inbox,
+    verifySteps: a.verifySteps.map((s) => ({
+      from: s.from,
+      runId: b64(s.runId),
+      step: s.step,
+      payload: b64(s.payload),
+      sentAtMs: s.sentAtMs,
+    })),
+    replay: a.replay,
+    createdAtMs: a.createdAtMs,
+  };
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/** Parses and checks every field; undefined when anything is off (a damaged keystore). */
+export function deserializeAccount(bytes: Uint8Array): AccountState | undefined {
+  try {
+    const o = rec(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)));
+    if (o['version'] !== 1) return undefined;
+    const name = o['name'];
+    return {
+      version: 1,
+      relay: str(o['relay'], isRelayName),
+      identity: keyPairIn(o['identity']),
+      name: name === null ? undefined : str(name, isCanonicalName),
+      intro: ownedIn(o['intro']),
+      contacts: arr(o['contacts']).map((v) => {
+        const c = rec(v);
+        const state = str(c['state']);
+        if (state !== 'requested' && state !== 'established') throw new Corrupt('state');
+        if (typeof c['verified'] !== 'boolean') throw new Corrupt('verified');
+        return {
+          name: str(c['name'], isCanonicalName),
+          identityKey: unb64(c['identityKey'], PUBLIC_KEY_SIZE),
+          mine: ownedIn(c['mine']),
+          theirs: c['theirs'] === null ? undefined : targetIn(c['theirs']),
+          state,
+          verified: c['verified'],
+          sinceMs: int(c['sinceMs']),
+        };
+      }),
+      requests: arr(o['requests']).map((v) => {
+        const r = rec(v);
+        return {
+          name: str(r['name'], isCanonicalName),
+          identityKey: unb64(r['identityKey'], PUBLIC_KEY_SIZE),
+          theirs: targetIn(r['theirs']),
+          note: str(r['note']),
+          receivedAtMs: int(r['receivedAtMs']),
+        };
+      }),
+      inbox: arr(o['inbox']).map((v) => {
+        const m = rec(v);
+        return {
+          from: str(m['from'], isCanonicalName),
+          text: str(m['text']),
+          sentAtMs: int(m['sentAtMs']),
+          receivedAtMs: int(m['receivedAtMs']),
+          id: str(m['id'], (s) => /^[0-9a-f]{32}$/.test(s)),
+        };
+      }),
+      verifySteps: arr(o['verifySteps']).map((v) => {
+        const s = rec(v);
+        return {
+          from: str(s['from'], isCanonicalName),
+          runId: unb64(s['runId'], VERIFY_RUN_ID_SIZE),
+          step: int(s['step'], 1, VERIFY_STEPS),
+          payload: unb64(s['payload']),
+          sentAtMs: int(s['sentAtMs']),
+        };
+      }),
+      replay: arr(o['replay']).map((v): [string, number] => {
+        const p = arr(v);
+        if (p.length !== 2) throw new Corrupt('replay');
+        return [str(p[0], (s) => /^[0-9a-f]{32}$/.test(s)), int(p[1])];
+      }),
+      createdAtMs: int(o['createdAtMs']),
+    };
+  } catch (e) {
+    if (e instanceof Corrupt || e instanceof SyntaxError || e instanceof TypeError)
+      return undefined;
+    throw e;
+  }
+}
