@@ -1,0 +1,2 @@
+export { socksTransport } from './socks-transport.js';
+export type { SocksTransportOptions } from './socks-transport.js';
