@@ -7,7 +7,8 @@ export function purgeConfig(env: Record<string, string | undefined>) {
     {
       ...telemetryShape,
       KOMRADE_NATS_URLS: common.natsUrls,
-      KOMRADE_REDIS_URL: common.redisUrl,
+      KOMRADE_REDIS_URL: common.redisUrls,
+      KOMRADE_REDIS_CLUSTER: common.flag(false),
       KOMRADE_LOG_LEVEL: common.logLevel,
       KOMRADE_SWEEP_INTERVAL_SEC: common.seconds(60, 1, 86400),
     },
@@ -16,7 +17,7 @@ export function purgeConfig(env: Record<string, string | undefined>) {
   return Object.freeze({
     telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
-    redisUrl: c.KOMRADE_REDIS_URL,
+    redis: { urls: c.KOMRADE_REDIS_URL, cluster: c.KOMRADE_REDIS_CLUSTER },
     logLevel: c.KOMRADE_LOG_LEVEL,
     sweepIntervalSec: c.KOMRADE_SWEEP_INTERVAL_SEC,
   });

@@ -38,7 +38,7 @@ export interface RunningPurge extends AsyncDisposable {
 export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<RunningPurge> {
   const log = deps.log ?? createLogger('purge', config.logLevel);
   const now = deps.now ?? Date.now;
-  const redis = await connectRedis(config.redisUrl, 'komrade-purge');
+  const redis = await connectRedis(config.redis, 'komrade-purge');
   const nc = await connectNats(config.natsUrls, 'komrade-purge').catch((e: unknown) => {
     redis.disconnect();
     throw e;

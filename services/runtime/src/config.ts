@@ -56,6 +56,7 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   'KOMRADE_INSTANCE',
   // sorter and purge
   'KOMRADE_REDIS_URL',
+  'KOMRADE_REDIS_CLUSTER',
   'KOMRADE_MAILBOX_QUOTA',
   'KOMRADE_MAIL_MAX_TTL_SEC',
   'KOMRADE_MAILBOX_TTL_SEC',
@@ -99,10 +100,19 @@ export const common = {
         .array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port'))
         .min(1),
     ),
-  redisUrl: z
+  /** One redis:// URL, or (with KOMRADE_REDIS_CLUSTER) a comma-separated list of cluster seed nodes. */
+  redisUrls: z
     .string()
-    .regex(/^(redis|rediss|unix):\/\/[^\s]+$/, 'must be redis://host:port')
-    .default('redis://127.0.0.1:6379'),
+    .default('redis://127.0.0.1:6379')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
+    )
+    .pipe(
+      z.array(z.string().regex(/^(redis|rediss):\/\/[^\s]+$/, 'must be redis://host:port')).min(1),
+    ),
   relayName: z
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be 1-63 of [a-z0-9.-]')

@@ -18,3 +18,4 @@ export { startTelemetry, telemetryConfig, telemetryShape } from './telemetry.js'
 export type { Telemetry, TelemetryConfig } from './telemetry.js';
 export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
 export { RequestMetrics } from './request-metrics.js';
+export type { RedisTarget } from './redis-connection.js';

@@ -1,22 +1,55 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './lua-script.js';
 
+export interface RedisTarget {
+  /** One URL for a standalone server; the seed nodes of a Redis Cluster. */
+  readonly urls: readonly string[];
+  readonly cluster: boolean;
+}
+
 /**
- * Connects to Redis from a redis:// URL with auto-pipelining (commands issued in the
- * same tick go out as one batch). Retries forever; commands fail fast while the
- * connection is down so callers can nak and retry instead of piling up.
+ * Connects to Redis (standalone or Cluster) with auto-pipelining: commands issued in the
+ * same tick go out as one batch (per node in a cluster). Reconnects forever; a command
+ * fails after two retries so callers can nak and retry instead of piling up. In a
+ * cluster, a failover's MOVED/TRYAGAIN answers are followed by ioredis itself.
  */
-export async function connectRedis(url: string, name: string): Promise<RedisClient> {
-  const client = new Redis(url, {
+export async function connectRedis(target: RedisTarget, name: string): Promise<RedisClient> {
+  if (!target.cluster && target.urls.length > 1)
+    throw new Error('several Redis URLs need KOMRADE_REDIS_CLUSTER=true');
+  const options = {
     connectionName: name,
     enableAutoPipelining: true,
     lazyConnect: true,
     maxRetriesPerRequest: 2,
-    retryStrategy: (times) => Math.min(times * 100, 2000),
-    enableOfflineQueue: true,
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  };
+  if (!target.cluster) {
+    const client = new Redis(target.urls[0] ?? 'redis://127.0.0.1:6379', options);
+    await client.connect();
+    return client;
+  }
+  const seeds = target.urls.map((u) => {
+    const p = new URL(u);
+    return { host: p.hostname, port: Number(p.port || 6379) };
   });
-  await client.connect();
-  return client;
+  const first = new URL(target.urls[0] ?? 'redis://127.0.0.1:6379');
+  const cluster = new Cluster(seeds, {
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    scaleReads: 'master',
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
+    redisOptions: {
+      connectionName: name,
+      maxRetriesPerRequest: 2,
+      ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+      ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    },
+  });
+  await cluster.connect();
+  return cluster;
 }
 
 /** True when Redis answers PING. */

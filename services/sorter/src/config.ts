@@ -7,7 +7,8 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     {
       ...telemetryShape,
       KOMRADE_NATS_URLS: common.natsUrls,
-      KOMRADE_REDIS_URL: common.redisUrl,
+      KOMRADE_REDIS_URL: common.redisUrls,
+      KOMRADE_REDIS_CLUSTER: common.flag(false),
       KOMRADE_RELAY_NAME: common.relayName,
       KOMRADE_LOG_LEVEL: common.logLevel,
       KOMRADE_MAILBOX_QUOTA: common.count(1000, 1, 1_000_000),
@@ -25,7 +26,7 @@ export function sorterConfig(env: Record<string, string | undefined>) {
   return Object.freeze({
     telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
-    redisUrl: c.KOMRADE_REDIS_URL,
+    redis: { urls: c.KOMRADE_REDIS_URL, cluster: c.KOMRADE_REDIS_CLUSTER },
     relayName: c.KOMRADE_RELAY_NAME,
     logLevel: c.KOMRADE_LOG_LEVEL,
     mailboxQuota: c.KOMRADE_MAILBOX_QUOTA,

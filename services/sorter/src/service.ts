@@ -47,7 +47,7 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
   const log = deps.log ?? createLogger('sorter', config.logLevel);
   const now = deps.now ?? Date.now;
   await initCrypto();
-  const redis: RedisClient = await connectRedis(config.redisUrl, 'komrade-sorter');
+  const redis: RedisClient = await connectRedis(config.redis, 'komrade-sorter');
   let nc: NatsConnection | undefined;
   try {
     nc = await connectNats(config.natsUrls, 'komrade-sorter');
