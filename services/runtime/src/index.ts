@@ -19,3 +19,4 @@ export type { Telemetry, TelemetryConfig } from './telemetry.js';
 export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
 export { RequestMetrics } from './request-metrics.js';
 export type { RedisTarget } from './redis-connection.js';
+export { waitForReplicas } from './replica-wait.js';

@@ -9,6 +9,8 @@ export function sorterConfig(env: Record<string, string | undefined>) {
       KOMRADE_NATS_URLS: common.natsUrls,
       KOMRADE_REDIS_URL: common.redisUrls,
       KOMRADE_REDIS_CLUSTER: common.flag(false),
+      KOMRADE_REDIS_WAIT_REPLICAS: common.count(0, 0, 5),
+      KOMRADE_REDIS_WAIT_TIMEOUT_MS: common.count(1000, 10, 60_000),
       KOMRADE_RELAY_NAME: common.relayName,
       KOMRADE_LOG_LEVEL: common.logLevel,
       KOMRADE_MAILBOX_QUOTA: common.count(1000, 1, 1_000_000),
@@ -27,6 +29,9 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
     redis: { urls: c.KOMRADE_REDIS_URL, cluster: c.KOMRADE_REDIS_CLUSTER },
+    /** Replicas that must hold a mailbox write before JetStream is acked (0: none). */
+    redisWaitReplicas: c.KOMRADE_REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: c.KOMRADE_REDIS_WAIT_TIMEOUT_MS,
     relayName: c.KOMRADE_RELAY_NAME,
     logLevel: c.KOMRADE_LOG_LEVEL,
     mailboxQuota: c.KOMRADE_MAILBOX_QUOTA,

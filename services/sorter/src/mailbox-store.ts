@@ -1,5 +1,5 @@
 import { MAILBOX_SCRIPTS, mailboxKeys, nonceKey, sessionKey, toHex } from '@komrade/protocol';
-import { LuaScript, type RedisClient } from '@komrade/service-runtime';
+import { LuaScript, waitForReplicas, type RedisClient } from '@komrade/service-runtime';
 
 const scripts = {
   store: new LuaScript(MAILBOX_SCRIPTS.store, 3),
@@ -12,7 +12,17 @@ export type StoreOutcome = 'stored' | 'duplicate' | 'over-quota' | 'expired';
 
 /** The sorter's side of the Redis mailbox layout (see protocol/src/store/mailbox-layout.ts). */
 export class SorterMailboxStore {
-  constructor(private readonly redis: RedisClient) {}
+  /**
+   * @param durability replicas that must acknowledge a write before store() resolves
+   *   (Redis replicates asynchronously; see waitForReplicas)
+   */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly durability: { replicas: number; timeoutMs: number } = {
+      replicas: 0,
+      timeoutMs: 0,
+    },
+  ) {}
 
   async store(
     mailboxId: Uint8Array,
@@ -29,6 +39,17 @@ export class SorterMailboxStore {
       [k.msgs, k.order, k.expiry],
       [Buffer.from(envelopeId), Buffer.from(envelope), seq, expiresAtMs, quota, nowMs],
     );
+    // stored now or by an earlier attempt whose replication was never confirmed: either
+    // way the write must be on a replica before anyone is told it is safe
+    if ((r === 1 || r === 0) && this.durability.replicas > 0) {
+      const acked = await waitForReplicas(
+        this.redis,
+        k.msgs,
+        this.durability.replicas,
+        this.durability.timeoutMs,
+      );
+      if (acked < this.durability.replicas) throw new Error('mailbox write not yet replicated');
+    }
     switch (r) {
       case 1:
         return 'stored';

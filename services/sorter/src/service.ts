@@ -71,7 +71,10 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     deps.spanExporter ? { spanExporter: deps.spanExporter } : {},
   );
   const requestMetrics = new RequestMetrics(telemetry.meter);
-  const store = new SorterMailboxStore(redis);
+  const store = new SorterMailboxStore(redis, {
+    replicas: config.redisWaitReplicas,
+    timeoutMs: config.redisWaitTimeoutMs,
+  });
   const stats = new ServiceStats();
   const counts = newSortCounts();
   const mdeps: MailboxDeps = {

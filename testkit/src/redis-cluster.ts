@@ -1,0 +1,166 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  findBinary,
+  findFreePort,
+  redisArgs,
+  spawnManaged,
+  waitUntil,
+  type ManagedProcess,
+} from '@komrade/deploy';
+import { Redis } from 'ioredis';
+import type { ClusterNode } from './nats-cluster.js';
+
+const run = promisify(execFile);
+
+export interface RedisClusterNode extends ClusterNode {
+  readonly port: number;
+  /** 'master' or 'slave', as the node says now. */
+  role(): Promise<string>;
+}
+
+export interface RedisCluster {
+  /** Seed URLs for KOMRADE_REDIS_URL (with KOMRADE_REDIS_CLUSTER=true). */
+  readonly urls: readonly string[];
+  readonly nodes: readonly RedisClusterNode[];
+  /** Resolves once every slot is served and the cluster reports ok. */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster on 127.0.0.1: `masters` masters with one replica each, no persistence
+ * (the cluster's own nodes.conf metadata lives in a temp dir). A killed master is
+ * replaced by its replica after the node timeout; a restarted node rejoins as a replica.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const binary = findBinary('redis-server');
+  const root = await mkdtemp(join(tmpdir(), 'komrade-redisc-'));
+  const ports: number[] = [];
+  for (let i = 0; i < masters * 2; i++) ports.push(await findFreePort());
+  const procs = new Map<number, ManagedProcess>();
+
+  const startNode = async (port: number): Promise<void> => {
+    const dir = join(root, String(port));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const args = [
+      ...redisArgs(port, dir),
+      '--cluster-enabled', 'yes',
+      '--cluster-config-file', join(dir, 'nodes.conf'),
+      '--cluster-node-timeout', '1500',
+      '--cluster-replica-validity-factor', '0',
+    ]; // prettier-ignore
+    procs.set(port, await spawnManaged({ name: `redis-${port}`, command: binary, args, cwd: dir }));
+    await waitUntil(async () => ((await ping(port)) ? true : undefined), {
+      what: `redis ${port}`,
+      timeoutMs: 15_000,
+    });
+  };
+
+  const clusterOk = async (): Promise<true | undefined> => {
+    for (const port of ports) {
+      if (!procs.has(port)) continue;
+      const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+      r.on('error', () => undefined);
+      try {
+        await r.connect();
+        const info = (await r.call('CLUSTER', 'INFO')) as string;
+        if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info))
+          return undefined;
+      } finally {
+        r.disconnect();
+      }
+    }
+    return true;
+  };
+
+  const stop = async (): Promise<void> => {
+    await Promise.all([...procs.values()].map((p) => p.stop()));
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    for (const p of ports) await startNode(p);
+    const cli = findBinary('redis-server').replace(/redis-server$/, 'redis-cli');
+    await run(cli, [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ]);
+    await waitUntil(clusterOk, {
+      what: 'Redis Cluster to report ok',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    return {
+      urls: ports.map((p) => `redis://127.0.0.1:${p}`),
+      nodes: ports.map((port) => ({
+        name: `redis-${port}`,
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        pid: () => procs.get(port)?.pid,
+        async role() {
+          const r = new Redis({
+            port,
+            host: '127.0.0.1',
+            lazyConnect: true,
+            maxRetriesPerRequest: 0,
+          });
+          r.on('error', () => undefined);
+          try {
+            await r.connect();
+            const info = await r.info('replication');
+            return /role:(\w+)/.exec(info)?.[1] ?? 'unknown';
+          } finally {
+            r.disconnect();
+          }
+        },
+        async kill(signal = 'SIGKILL') {
+          const p = procs.get(port);
+          if (!p) return;
+          if (signal === 'SIGKILL') process.kill(p.pid, 'SIGKILL');
+          await (signal === 'SIGKILL' ? p.exited : p.stop());
+          procs.delete(port);
+        },
+        async start() {
+          await startNode(port);
+        },
+      })),
+      waitHealthy: async (timeoutMs = 60_000) => {
+        await waitUntil(clusterOk, {
+          what: 'Redis Cluster to report ok',
+          timeoutMs,
+          intervalMs: 250,
+        });
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function ping(port: number): Promise<boolean> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
