@@ -1,14 +1,17 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** The server binaries a relay runs, with the Debian package that provides each. */
-export const INSTALL_HINTS = Object.freeze({
+/** Binaries a relay and its tools run, with the Debian package that provides each. */
+export const INSTALL_HINTS: Readonly<Record<string, string>> = Object.freeze({
   'nats-server': 'nats-server',
   'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
+  'redis-benchmark': 'redis-tools',
   tor: 'tor',
-} as const);
+});
 
-export type ServerBinary = keyof typeof INSTALL_HINTS;
+/** The servers a relay runs; any other executable name is accepted too. */
+export type ServerBinary = 'nats-server' | 'redis-server' | 'tor' | (string & {});
 
 /**
  * Debian installs nats-server and tor into /usr/sbin, which is not on an ordinary
@@ -42,7 +45,7 @@ export class MissingBinaryError extends Error {
 
 /** The apt-get line that installs the given binaries. */
 export function installCommand(binaries: readonly ServerBinary[]): string {
-  const packages = [...new Set(binaries.map((b) => INSTALL_HINTS[b]))];
+  const packages = [...new Set(binaries.map((b) => INSTALL_HINTS[b] ?? b))];
   return `sudo apt-get install -y ${packages.join(' ')}`;
 }
 

@@ -31,7 +31,8 @@ export {
   writeClusterFile,
 } from './cluster-file.js';
 export type { ClusterFile } from './cluster-file.js';
-export { ClusterAlreadyRunningError, startLocalCluster } from './local-cluster.js';
+export { startLocalCluster } from './local-cluster.js';
+export { ClusterAlreadyRunningError, LOCK_FILE_NAME, lockStateDir } from './state-lock.js';
 export type { LocalCluster, LocalClusterOptions } from './local-cluster.js';
 export { reapStaleCluster } from './stale-cluster.js';
 export { waitUntil } from './wait-until.js';

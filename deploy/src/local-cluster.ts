@@ -16,6 +16,7 @@ import { startRedisServer } from './redis-server.js';
 import type { RunningServer } from './running-server.js';
 import { requestHealth } from './service-health.js';
 import { spawnService } from './service-process.js';
+import { ClusterAlreadyRunningError, lockStateDir } from './state-lock.js';
 import { reapStaleCluster } from './stale-cluster.js';
 import { waitUntil } from './wait-until.js';
 
@@ -51,17 +52,6 @@ export interface LocalCluster extends AsyncDisposable {
   readonly unexpectedExit: Promise<ServiceName>;
 }
 
-/** Raised when cluster.json names a cluster whose processes are still running. */
-export class ClusterAlreadyRunningError extends Error {
-  constructor(stateDir: string, pid: number) {
-    super(
-      `a Komrade cluster is already running from ${stateDir} (supervisor pid ${String(pid)}). ` +
-        'Stop it first (Ctrl-C in its terminal, or kill that pid), or set KOMRADE_STATE_DIR to another directory.',
-    );
-    this.name = 'ClusterAlreadyRunningError';
-  }
-}
-
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 
 /**
@@ -78,17 +68,36 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const relay = o.relayName ?? nonEmpty(baseEnv['KOMRADE_RELAY_NAME']) ?? 'local';
 
   await mkdir(logsDir, { recursive: true, mode: 0o700 });
-  const previous = await readClusterFile(stateDir).catch(() => undefined);
-  if (previous) {
-    if (isAlive(previous.supervisor.pid) && previous.supervisor.pid !== process.pid)
-      throw new ClusterAlreadyRunningError(stateDir, previous.supervisor.pid);
-    // Its supervisor died without cleaning up (SIGKILL, power loss): stop what it left.
-    const reaped = await reapStaleCluster(previous);
-    if (reaped.length > 0)
-      progress(`stopped ${String(reaped.length)} processes left by an earlier run`);
-    await removeClusterFile(stateDir);
+  const unlock = await lockStateDir(stateDir);
+  try {
+    const previous = await readClusterFile(stateDir).catch(() => undefined);
+    if (previous) {
+      if (previous.supervisor.pid !== process.pid && isAlive(previous.supervisor.pid))
+        throw new ClusterAlreadyRunningError(stateDir, previous.supervisor.pid);
+      // Its supervisor died without cleaning up (SIGKILL, power loss): stop what it left.
+      const reaped = await reapStaleCluster(previous);
+      if (reaped.length > 0)
+        progress(`stopped ${String(reaped.length)} processes left by an earlier run`);
+      await removeClusterFile(stateDir);
+    }
+    return await startLocked(o, { stateDir, logsDir, relay, baseEnv, progress, unlock });
+  } catch (e) {
+    await unlock();
+    throw e;
   }
+}
 
+interface StartContext {
+  readonly stateDir: string;
+  readonly logsDir: string;
+  readonly relay: string;
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly progress: (message: string) => void;
+  readonly unlock: () => Promise<void>;
+}
+
+async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<LocalCluster> {
+  const { stateDir, logsDir, relay, baseEnv, progress } = ctx;
   let nats: RunningServer | undefined;
   let redis: RunningServer | undefined;
   let nc: NatsConnection | undefined;
@@ -212,6 +221,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       stopping ??= (async () => {
         await stopAll();
         await removeClusterFile(stateDir);
+        await ctx.unlock();
       })();
       return stopping;
     };
