@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { findBinary } from '@komrade/deploy';
+import { MAILBOX_SCRIPTS, mailboxKeys, postageBits, POSTAGE_SIZE, toHex } from '@komrade/protocol';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+
+export interface RedisBenchmark {
+  readonly rpushRps: number;
+  readonly lpopRps: number;
+  readonly command: string;
+}
+
+/** Parses `redis-benchmark --csv` output: a header line, then one quoted line per test. */
+export function parseRedisBenchmarkCsv(csv: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const lines = csv.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  const unquote = (s: string): string => s.trim().replace(/^"|"$/g, '');
+  const header = lines[0]?.split(',').map(unquote) ?? [];
+  const rpsAt = header.indexOf('rps');
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',').map(unquote);
+    // redis-benchmark < 6 printed "TEST","RPS" without a header; accept both
+    const rps = Number(cells[rpsAt >= 0 ? rpsAt : 1]);
+    const test = cells[0];
+    if (test && Number.isFinite(rps)) out[test.split(' ')[0]?.toUpperCase() ?? test] = rps;
+  }
+  return out;
+}
+
+/**
+ * `redis-benchmark -t rpush,lpop -P 16 -d 1024` against this run's redis-server: the
+ * server's own limit for list writes (and the matching reads), measured by Redis's tool.
+ * The list it fills is deleted afterwards.
+ */
+export async function redisBenchmark(port: number, requests: number): Promise<RedisBenchmark> {
+  const bin = findBinary('redis-benchmark');
+  const args = [
+    '-h', '127.0.0.1', '-p', String(port),
+    '-t', 'rpush,lpop', '-P', '16', '-d', '1024', '-c', '50',
+    '-n', String(requests), '--csv',
+  ]; // prettier-ignore
+  const csv = await new Promise<string>((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`redis-benchmark exited with ${String(code)}: ${err}`));
+    });
+  });
+  const r = parseRedisBenchmarkCsv(csv);
+  const rpush = r['RPUSH'];
+  const lpop = r['LPOP'];
+  if (rpush === undefined || lpop === undefined)
+    throw new Error(`unexpected redis-benchmark output:\n${csv}`);
+  return {
+    rpushRps: rpush,
+    lpopRps: lpop,
+    command: `redis-benchmark ${args.filter((a, i) => args[i - 1] !== '-p').join(' ')}`,
+  };
+}
+
+/** Raw NATS core publish of 1 KiB messages (no subscriber) from this process, flushed. */
+export async function natsPublishRate(url: string, messages: number): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    const payload = randomBytes(1024);
+    const chunk = 10_000;
+    const t0 = performance.now();
+    for (let sent = 0; sent < messages;) {
+      const n = Math.min(chunk, messages - sent);
+      for (let i = 0; i < n; i++) nc.publish('bench.raw.publish', payload);
+      sent += n;
+      // a round trip to the server: everything before it has been read by the server
+      await nc.flush();
+    }
+    return messages / ((performance.now() - t0) / 1000);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Postage (proof of work) hashes per second on one thread: the client's cost per bit. */
+export function postageHashRate(ms = 1000): number {
+  const id = randomBytes(16);
+  const nonce = new Uint8Array(POSTAGE_SIZE);
+  let n = 0;
+  const t0 = performance.now();
+  let now = t0;
+  while (now - t0 < ms) {
+    for (let i = 0; i < 1000; i++) {
+      nonce[7] = i & 0xff;
+      nonce[6] = (n >> 8) & 0xff;
+      postageBits(id, nonce);
+      n++;
+    }
+    now = performance.now();
+  }
+  return n / ((now - t0) / 1000);
+}
+
+export interface FanoutEmulation {
+  readonly members: number;
+  readonly posts: number;
+  readonly deliveriesPerSec: number;
+  readonly method: string;
+}
+
+/**
+ * Until collectives exist (issue 5) the sorter has no fan-out. This measures the write
+ * half of it with the documented mechanism: the mailbox store script (protocol
+ * MAILBOX_SCRIPTS.store, the one the sorter runs per envelope) for `members` mailboxes
+ * per post, pipelined, from this process, in Redis database 1 (emptied afterwards).
+ * It is an upper bound for the sorter's fan-out, not a measurement of it.
+ */
+export async function fanoutStoreEmulation(
+  redisUrl: string,
+  members: number,
+  posts: number,
+  envelopeBytes: number,
+): Promise<FanoutEmulation> {
+  const r = new Redis(redisUrl, { db: 1, lazyConnect: true });
+  await r.connect();
+  try {
+    const sha = (await r.script('LOAD', MAILBOX_SCRIPTS.store)) as string;
+    const memberKeys = Array.from({ length: members }, () => mailboxKeys(toHex(randomBytes(16))));
+    const envelope = randomBytes(envelopeBytes);
+    const concurrency = 4;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (;;) {
+          const post = next++;
+          if (post >= posts) return;
+          const id = randomBytes(16);
+          const now = Date.now();
+          const p = r.pipeline();
+          for (const k of memberKeys)
+            p.evalsha(
+              sha,
+              3,
+              k.msgs,
+              k.order,
+              k.expiry,
+              id,
+              envelope,
+              post,
+              now + 3_600_000,
+              1_000_000,
+              now,
+            );
+          const res = await p.exec();
+          if (!res || res.some(([e, v]) => e !== null || v !== 1))
+            throw new Error('fan-out emulation: a store call failed');
+        }
+      }),
+    );
+    const sec = (performance.now() - t0) / 1000;
+    return {
+      members,
+      posts,
+      deliveriesPerSec: (members * posts) / sec,
+      method:
+        'runner-side emulation: MAILBOX_SCRIPTS.store for every member mailbox, one pipeline per post, 4 posts in flight, Redis db 1',
+    };
+  } finally {
+    await r.flushdb();
+    r.disconnect();
+  }
+}

@@ -1,0 +1,10 @@
+export { parseBenchArgs, USAGE } from './options.js';
+export type { BenchOptions } from './options.js';
+export { runBench } from './run-bench.js';
+export { REQUIRED_FIELDS, machineFacts, renderTable, writeSummary } from './summary.js';
+export type { BenchSummary, LatencyAtLoad, MachineFacts } from './summary.js';
+export { parseRedisBenchmarkCsv } from './baselines.js';
+export { metricSum } from './prometheus.js';
+export { rssSeries } from './proc-stats.js';
+export type { RssSeries } from './proc-stats.js';
+export { Ledger } from './ledger.js';
