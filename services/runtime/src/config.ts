@@ -53,7 +53,6 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   'KOMRADE_METRICS_PORT',
   'KOMRADE_OTLP_URL',
   'KOMRADE_TRACE_SAMPLE_RATIO',
-  'KOMRADE_INSTANCE',
   // sorter and purge
   'KOMRADE_REDIS_URL',
   'KOMRADE_REDIS_CLUSTER',

@@ -20,7 +20,6 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { z } from 'zod';
-import { common } from './config.js';
 
 /** Telemetry variables every service reads (spread into its loadEnv shape). */
 export const telemetryShape = {
@@ -29,7 +28,6 @@ export const telemetryShape = {
   KOMRADE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   KOMRADE_OTLP_URL: z.url().optional(),
   KOMRADE_TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(0.05),
-  KOMRADE_INSTANCE: common.relayName.optional(),
 };
 
 export interface TelemetryConfig {
