@@ -84,7 +84,7 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
 /**
  * Exit codes (documented in docs/cli.md):
  * 0 success; 1 unexpected failure (a bug); 2 usage error; 3 refused (bad input, taken
- * name, unknown contact...); 4 keystore problem (passphrase, missing, damaged, locked);
+ * name, unknown contact...); 4 the account cannot be opened (missing, passphrase, damaged, locked);
  * 5 relay unreachable or unavailable (retry later); 6 safety numbers differ.
  */
 export const EXIT = Object.freeze({
@@ -107,11 +107,22 @@ const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_VERIFY_TIMEOUT',
 ]);
 
+/** The account cannot be opened or saved (other ERR_KEYSTORE_* codes are refusals). */
+const KEYSTORE_TROUBLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_KEYSTORE_MISSING',
+  'ERR_KEYSTORE_PASSPHRASE',
+  'ERR_KEYSTORE_NO_PASSPHRASE',
+  'ERR_KEYSTORE_CORRUPT',
+  'ERR_KEYSTORE_VERSION',
+  'ERR_KEYSTORE_LOCKED',
+  'ERR_KEYSTORE_IO',
+]);
+
 /** The process exit code for a failure with `code`. */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'ERR_VERIFY_MISMATCH') return EXIT.mismatch;
   if (code === 'ERR_CRYPTO_INIT') return EXIT.bug;
-  if (code.startsWith('ERR_KEYSTORE_')) return EXIT.keystore;
+  if (KEYSTORE_TROUBLE.has(code)) return EXIT.keystore;
   if (UNAVAILABLE.has(code)) return EXIT.unavailable;
   return EXIT.refused;
 }

@@ -22,8 +22,8 @@ Exit codes:
   0  success
   1  unexpected failure (a bug: please report it, run again with --debug)
   2  usage error
-  3  refused (invalid or taken name, unknown contact, ...)
-  4  keystore problem (wrong passphrase, no account, damaged, locked)
+  3  refused (invalid or taken name, unknown contact, file exists, ...)
+  4  account cannot be opened (no account, wrong passphrase, damaged, locked)
   5  operator unreachable or relay unavailable (try again later)
   6  safety numbers differ
 
