@@ -44,7 +44,7 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ERR_SEAL_STALE: 'A message is too old or from the future; check your clock.',
   ERR_SEAL_TOO_LARGE: 'The message is too long (at most about 64 KiB).',
   ERR_CLIENT_UNREACHABLE:
-    'Cannot reach the operator at {operator}: is it running? Set --operator or KOMRADE_OPERATOR.',
+    'Cannot reach the operator at {operator}: is it running (onion addresses need --tor)? Set --operator or KOMRADE_OPERATOR.',
   ERR_CLIENT_PROTOCOL: 'The operator at {operator} answered something unexpected.',
   ERR_NAME_INVALID: 'Names are 3 to 32 characters: letters a-z, digits and underscores.',
   ERR_NAME_RESERVED: 'That name is reserved; choose another.',
@@ -59,7 +59,7 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ERR_KEYSTORE_PASSPHRASE:
     'Wrong passphrase (or the keystore file was altered); nothing was changed.',
   ERR_KEYSTORE_NO_PASSPHRASE:
-    'A passphrase is needed: set KOMRADE_PASSPHRASE or run in a terminal.',
+    'No passphrase given: set KOMRADE_PASSPHRASE, or type it (twice, the same) at the prompt.',
   ERR_KEYSTORE_WEAK_PASSPHRASE: 'Choose a passphrase of at least 8 characters.',
   ERR_KEYSTORE_CORRUPT:
     'The keystore file is damaged; the previous version is in keystore.kmk.bak.',

@@ -58,9 +58,12 @@ export async function askNewPassphrase(io: CliIo): Promise<string> {
   if (fromEnv !== undefined && fromEnv !== '') p = fromEnv;
   else {
     if (!io.stdin.isTTY) throw new KomradeError('ERR_KEYSTORE_NO_PASSPHRASE');
-    p = await promptHidden(io, 'Choose a passphrase (at least 8 characters): ');
-    if (p.length >= 8 && (await promptHidden(io, 'Repeat it: ')) !== p)
-      throw new KomradeError('ERR_KEYSTORE_NO_PASSPHRASE', 'the two passphrases differ');
+    for (let attempt = 1; ; attempt++) {
+      p = await promptHidden(io, 'Choose a passphrase (at least 8 characters): ');
+      if (p.length < 8 || (await promptHidden(io, 'Repeat it: ')) === p) break;
+      if (attempt === 3) throw new KomradeError('ERR_KEYSTORE_NO_PASSPHRASE', 'they differ');
+      io.stderr.write('The two passphrases differ; try again.\n');
+    }
   }
   if (p.length < 8) throw new KomradeError('ERR_KEYSTORE_WEAK_PASSPHRASE');
   return p;

@@ -10,6 +10,12 @@ import { CliSession, type GlobalOptions } from './session.js';
 
 export const CLI_VERSION = '0.1.0';
 
+function socksUrl(v: string): string {
+  if (!/^socks5h:\/\/[^\s/]+:\d+\/?$/.test(v))
+    throw new InvalidArgumentError('use socks5h://host:port (names must resolve inside Tor)');
+  return v;
+}
+
 function seconds(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 3600)
@@ -45,6 +51,12 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     .option(
       '--operator <url>',
       `operator address (default: $KOMRADE_OPERATOR or ${DEFAULT_OPERATOR})`,
+    )
+    .addOption(
+      new Option(
+        '--tor <socks-url>',
+        "reach the operator through Tor's SOCKS port, e.g. socks5h://127.0.0.1:9050",
+      ).argParser(socksUrl),
     )
     .option('--json', 'machine-readable output on stdout')
     .option('--debug', 'show internal details of unexpected failures')

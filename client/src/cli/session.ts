@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { initCrypto, KomradeError } from '@komrade/protocol';
+import { socksTransport } from '../node/socks-transport.js';
 import type { AccountState } from '../sdk/account.js';
 import { KomradeClient } from '../sdk/komrade-client.js';
 import { Komrade } from '../sdk/komrade.js';
@@ -13,8 +15,19 @@ import { Progress } from './progress.js';
 export interface GlobalOptions {
   readonly home?: string;
   readonly operator?: string;
+  /** Tor's SOCKS port (socks5h://...): reach the operator through Tor. */
+  readonly tor?: string;
   readonly json?: boolean;
   readonly debug?: boolean;
+}
+
+/**
+ * Spinners only on a real terminal with a width: some pseudo-terminals (`script`, serial
+ * consoles) report 0 columns, and ora then computes an infinite number of lines to clear.
+ */
+function spinnersFit(io: CliIo): boolean {
+  const err = io.stderr as { isTTY?: boolean; columns?: number };
+  return err.isTTY === true && (err.columns ?? 0) > 0 && io.env['TERM'] !== 'dumb';
 }
 
 /** Replay guard window: mail lives at most 7 days, accept up to 8 (as KomradeClient). */
@@ -24,6 +37,7 @@ const REPLAY_WINDOW_MS = 8 * 86_400_000;
 export class CliSession {
   readonly home: string;
   readonly operator: string;
+  readonly tor: string | undefined;
   readonly json: boolean;
   readonly progress: Progress;
 
@@ -33,8 +47,9 @@ export class CliSession {
   ) {
     this.home = resolveHome(io, opts.home);
     this.operator = resolveOperator(io, opts.operator);
+    this.tor = opts.tor;
     this.json = opts.json ?? false;
-    this.progress = new Progress(io, !this.json && io.stderr.isTTY === true);
+    this.progress = new Progress(io, !this.json && spinnersFit(io));
   }
 
   /** An SDK client for the operator; `account` seeds the replay guard. */
@@ -45,8 +60,21 @@ export class CliSession {
     } catch {
       throw new KomradeError('ERR_CLIENT_UNREACHABLE', 'not a URL');
     }
+    if (baseUrl.hostname.endsWith('.onion') && this.tor === undefined)
+      throw new KomradeError('ERR_CLIENT_UNREACHABLE', 'an onion address needs --tor');
+    const transport =
+      this.tor === undefined
+        ? httpTransport({ baseUrl: baseUrl.href })
+        : socksTransport({
+            baseUrl: baseUrl.href,
+            socksUrl: this.tor,
+            // one Tor circuit per account (stream isolation); a throwaway one without
+            isolationKey: account
+              ? createHash('sha256').update(account.identity.publicKey).digest('hex')
+              : randomBytes(16).toString('hex'),
+          });
     return new KomradeClient({
-      transport: httpTransport({ baseUrl: baseUrl.href }),
+      transport,
       onPostageProgress: this.progress.postage,
       ...(account ? { replayGuard: ReplayGuard.import(REPLAY_WINDOW_MS, account.replay) } : {}),
     });
