@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import type { ServiceName } from '@komrade/protocol';
 
 export const CLUSTER_FILE_NAME = 'cluster.json';
-export const CLUSTER_FILE_VERSION = 1;
+/** 2: each service gained `metrics` (its Prometheus endpoint, or null). */
+export const CLUSTER_FILE_VERSION = 2;
+
+/** A service's Prometheus endpoint on 127.0.0.1 (GET `url` returns the text format). */
+export interface MetricsEndpoint {
+  /** `http://127.0.0.1:<port>/metrics` */
+  readonly url: string;
+  readonly port: number;
+}
 
 /**
  * `<stateDir>/cluster.json`: what a running local cluster is made of, for tools and
@@ -21,7 +29,16 @@ export interface ClusterFile {
   readonly operator: { readonly url: string; readonly pid: number };
   readonly nats: { readonly url: string; readonly port: number; readonly pid: number };
   readonly redis: { readonly url: string; readonly port: number; readonly pid: number };
-  readonly services: { readonly [S in ServiceName]: { readonly pid: number } };
+  /**
+   * Each service's PID and metrics endpoint; `metrics` is null for a service that
+   * exports no metrics (absent in version 1 files).
+   */
+  readonly services: {
+    readonly [S in ServiceName]: {
+      readonly pid: number;
+      readonly metrics: MetricsEndpoint | null;
+    };
+  };
 }
 
 export function clusterFilePath(stateDir: string): string {

@@ -8,7 +8,9 @@ import {
   removeClusterFile,
   writeClusterFile,
   type ClusterFile,
+  type MetricsEndpoint,
 } from './cluster-file.js';
+import { findFreePort } from './free-port.js';
 import { describeExit, type ManagedProcess } from './managed-process.js';
 import { isAlive } from './process-check.js';
 import { startNatsServer } from './nats-server.js';
@@ -139,6 +141,10 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
       ...(o.logLevel !== undefined ? { KOMRADE_LOG_LEVEL: o.logLevel } : {}),
     };
 
+    // Each service gets its own Prometheus endpoint on loopback (a free port each; a
+    // KOMRADE_METRICS_PORT in the environment would make them collide).
+    const metricsPorts = await distinctFreePorts(SERVICES, [nats.port, redis.port]);
+
     let operatorUrl: string | undefined;
     for (const service of SERVICES) {
       checkAborted();
@@ -146,7 +152,11 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
       procs.set(
         service,
         await spawnService(service, {
-          env,
+          env: {
+            ...env,
+            KOMRADE_METRICS_HOST: METRICS_HOST,
+            KOMRADE_METRICS_PORT: String(metricsPorts[service]),
+          },
           logFile: join(logsDir, `${service}.log`),
           ...(service === 'operator'
             ? { onStdoutLine: (line: string) => (operatorUrl ??= listenUrl(line)) }
@@ -196,6 +206,8 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     });
     await nc.close();
     nc = undefined;
+    // A service that exports no metrics leaves its port unbound: recorded as null.
+    const metrics = await probeMetricsEndpoints(metricsPorts);
 
     const info: ClusterFile = {
       version: CLUSTER_FILE_VERSION,
@@ -208,10 +220,10 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
       nats: { url: nats.url, port: nats.port, pid: nats.pid },
       redis: { url: redis.url, port: redis.port, pid: redis.pid },
       services: {
-        operator: { pid: operatorProc.pid },
-        sorter: { pid: mustGet(procs, 'sorter').pid },
-        vouch: { pid: mustGet(procs, 'vouch').pid },
-        purge: { pid: mustGet(procs, 'purge').pid },
+        operator: { pid: operatorProc.pid, metrics: metrics.operator },
+        sorter: { pid: mustGet(procs, 'sorter').pid, metrics: metrics.sorter },
+        vouch: { pid: mustGet(procs, 'vouch').pid, metrics: metrics.vouch },
+        purge: { pid: mustGet(procs, 'purge').pid, metrics: metrics.purge },
       },
     };
     const clusterFile = await writeClusterFile(stateDir, info);
@@ -237,6 +249,54 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     await stopAll();
     throw e;
   }
+}
+
+const METRICS_HOST = '127.0.0.1';
+/** Every service registers this gauge (services/runtime/src/telemetry.ts). */
+const METRICS_PROBE_NAME = 'komrade_process_resident_memory_bytes';
+const METRICS_PROBE_TIMEOUT_MS = 10_000;
+
+type PerService<T> = { [S in ServiceName]: T };
+
+/** One free loopback port per service, distinct from each other and from `taken`. */
+async function distinctFreePorts(
+  services: readonly ServiceName[],
+  taken: readonly number[],
+): Promise<PerService<number>> {
+  const used = new Set(taken);
+  const out: Partial<PerService<number>> = {};
+  for (const service of services) {
+    let port = await findFreePort(METRICS_HOST);
+    for (let tries = 0; used.has(port) && tries < 20; tries++)
+      port = await findFreePort(METRICS_HOST);
+    used.add(port);
+    out[service] = port;
+  }
+  return out as PerService<number>;
+}
+
+/**
+ * Which services serve Prometheus metrics on the port they were given: called once every
+ * service is healthy (each starts its metrics endpoint before it answers health checks).
+ * A service without telemetry leaves its port closed and gets null.
+ */
+async function probeMetricsEndpoints(
+  ports: PerService<number>,
+): Promise<PerService<MetricsEndpoint | null>> {
+  const entries = await Promise.all(
+    SERVICES.map(async (service): Promise<[ServiceName, MetricsEndpoint | null]> => {
+      const port = ports[service];
+      const url = `http://${METRICS_HOST}:${String(port)}/metrics`;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(METRICS_PROBE_TIMEOUT_MS) });
+        const text = await res.text();
+        return [service, res.ok && text.includes(METRICS_PROBE_NAME) ? { url, port } : null];
+      } catch {
+        return [service, null];
+      }
+    }),
+  );
+  return Object.fromEntries(entries) as PerService<MetricsEndpoint | null>;
 }
 
 /** A service that failed to start, with the last lines it wrote. */

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { SERVICES } from '@komrade/protocol';
 import { connect } from '@nats-io/transport-node';
 import {
+  CLUSTER_FILE_VERSION,
   clusterPids,
   isAlive,
   readClusterFile,
@@ -121,6 +122,7 @@ describe('npm start', () => {
     }
 
     await t.test('cluster.json describes a running relay', () => {
+      assert.equal(c.version, CLUSTER_FILE_VERSION);
       assert.equal(c.relay, 'local');
       assert.match(c.operator.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(c.nats.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
@@ -143,6 +145,29 @@ describe('npm start', () => {
       } finally {
         await nc.close();
       }
+    });
+
+    await t.test('every recorded metrics endpoint serves Prometheus metrics', async () => {
+      const served: string[] = [];
+      for (const service of SERVICES) {
+        const m = c.services[service].metrics;
+        // A service without telemetry is recorded as null (vouch, until it has metrics).
+        if (m === null) continue;
+        assert.equal(m.url, `http://127.0.0.1:${String(m.port)}/metrics`, service);
+        const res = await fetch(m.url);
+        assert.equal(res.status, 200, `${service} ${m.url}`);
+        assert.match(
+          await res.text(),
+          /^komrade_process_resident_memory_bytes \d+/m,
+          `${service} exports its resident memory`,
+        );
+        served.push(service);
+      }
+      // operator, sorter and purge have telemetry today: they must not lose their endpoint
+      for (const service of ['operator', 'sorter', 'purge'] as const)
+        assert.ok(served.includes(service), `${service} has a metrics endpoint`);
+      const ports = SERVICES.flatMap((s) => c.services[s].metrics?.port ?? []);
+      assert.equal(new Set(ports).size, ports.length, 'each service has its own port');
     });
 
     await t.test('the operator answers GET /healthz and GET /v1/info', async () => {
