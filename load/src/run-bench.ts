@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { KomradeClient, newMailbox, type OwnedMailbox } from '@komrade/client';
 import { encodeEnvelopeBatch, initCrypto, type ServiceName } from '@komrade/protocol';
 import {
@@ -27,6 +29,7 @@ import {
 import { Ledger } from './ledger.js';
 import type { BenchOptions } from './options.js';
 import { poolTransport } from './pool-transport.js';
+import { summarizeProfiles, type ProfileSummary } from './cpu-profile.js';
 import { CpuMeter, rssBytes, rssSeries } from './proc-stats.js';
 import type { Progress } from './progress.js';
 import { metricSum, scrape } from './prometheus.js';
@@ -201,18 +204,19 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
         ui.update(n);
       });
     };
-    // the relay cannot beat the bare server by much: size the max-rate set from it
-    const ingestSet = await make(
-      Math.ceil(bareRps * o.durationSec * 1.3) + o.clients,
-      'max ingest',
-    );
-    const envelopeBytes = ingestSet.bytes[0]?.length ?? 0;
 
     // ---- the relay, as separate processes -------------------------------------------
     ui.phase('starting relay services', 1);
+    const profDir = o.cpuProfDir === undefined ? undefined : resolve(o.cpuProfDir);
+    if (profDir) {
+      await mkdir(profDir, { recursive: true });
+      caveats.push(
+        'services ran under --cpu-prof: sampling costs them CPU, so this run is for the profile, not the figures',
+      );
+    }
     const relay: BenchRelay = await startRelayProcesses(servers, {
       postageBits: o.postageBits,
-      ...(o.cpuProfDir ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
+      ...(profDir ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
     });
     cleanup.add(() => relay.stop());
     const pool = httpPool(relay.operatorUrl, o.clients);
@@ -246,6 +250,31 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
       'redis-server': servers.redis.pid,
     };
     for (const [s, p] of Object.entries(relay.procs)) pids[s] = p.pid;
+
+    // ---- warm-up: JIT-warms the services and sizes the timed set from the rate seen ------
+    const warmMs = Math.min(3000, durationMs);
+    const warmSet = await make(Math.min(Math.ceil(bareRps * 3), 150_000) + o.clients, 'warm-up');
+    const envelopeBytes = warmSet.bytes[0]?.length ?? 0;
+    ui.phase('warm-up', warmMs, `${o.clients} clients`);
+    const warmFeed = new Feed(warmSet);
+    const warm = await closedLoop({
+      pool,
+      path: '/v1/mail',
+      expectStatus: 202,
+      clients: o.clients,
+      durationMs: warmMs,
+      next: warmFeed.take,
+      onTick: (ms) => {
+        ui.update(ms);
+      },
+    });
+    await facts.waitDrained(120_000);
+    warmFeed.record(ledger);
+    const warmRps = warm.items / warm.elapsedSec;
+    const ingestSet = await make(
+      Math.ceil(Math.max(warmRps, 100) * o.durationSec * 1.6) + o.clients,
+      'max ingest',
+    );
 
     // ---- max ingest, one envelope per POST --------------------------------------------
     ui.phase('max ingest (closed model)', durationMs, `${o.clients} clients`);
@@ -366,11 +395,9 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
         for (;;) {
           const page = await client.fetchPage(m, o.fetchPage);
           if (page.envelopes.length === 0) return;
-          for (const e of page.envelopes) ledger.fetchedId(e.id);
-          await client.ack(
-            m,
-            page.envelopes.map((e) => e.id),
-          );
+          const ids = page.envelopes.map((e) => e.id);
+          await client.ack(m, ids);
+          for (const id of ids) ledger.fetchedId(id);
           n += page.envelopes.length;
           onMessages?.(n);
           if (page.remaining === 0) return;
@@ -415,20 +442,28 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
     })();
     let soakFetched = 0;
     const fetcherCount = Math.max(2, Math.floor(o.clients / 8));
+    let soakFetchErrors = 0;
+    // readers poll like clients do: each mailbox about once per pollMs, not in a tight loop
+    // (a first version polled 1,000 mailboxes back to back and that polling was the load)
+    const pollMs = 2000;
     const fetchers = Array.from({ length: fetcherCount }, async (_, w) => {
       while (soaking) {
+        const passStart = performance.now();
         for (let i = w; i < mailboxes.length && soaking; i += fetcherCount) {
           const m = mailboxes[i] as OwnedMailbox;
-          const page = await client.fetchPage(m, o.fetchPage);
-          if (page.envelopes.length === 0) continue;
-          for (const e of page.envelopes) ledger.fetchedId(e.id);
-          await client.ack(
-            m,
-            page.envelopes.map((e) => e.id),
-          );
-          soakFetched += page.envelopes.length;
+          try {
+            const page = await client.fetchPage(m, o.fetchPage);
+            if (page.envelopes.length === 0) continue;
+            const ids = page.envelopes.map((e) => e.id);
+            await client.ack(m, ids);
+            // counted once acked: an unacked page comes back and must not look duplicated
+            for (const id of ids) ledger.fetchedId(id);
+            soakFetched += ids.length;
+          } catch {
+            soakFetchErrors++;
+          }
         }
-        await sleep(100);
+        await sleep(Math.max(50, pollMs - (performance.now() - passStart)));
       }
     });
     const soakHist = newHistogram();
@@ -475,6 +510,14 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
       redisMailKeys: await facts.mailKeysLeft(),
       jetstreamMessages: await facts.streamMessages(),
     };
+    let profile: Record<string, ProfileSummary> | undefined;
+    if (profDir) {
+      // a profile is written when its process exits
+      await relay.stop();
+      const servicePids: Record<string, number> = {};
+      for (const [svc, p] of Object.entries(relay.procs)) servicePids[svc] = p.pid;
+      profile = await summarizeProfiles(profDir, servicePids);
+    }
     ui.done();
 
     const fanoutDps = null;
@@ -521,6 +564,7 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
         accepted: soakAccepted,
         fetched: soakFetched,
         failed: soakFailed,
+        fetchErrors: soakFetchErrors,
         latency: summarize(soakHist),
         rss,
         grew: soakGrew,
@@ -544,6 +588,7 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
         zeroLoss: { target: 'lost 0, duplicated 0', met: lost === 0 && duplicated === 0 },
         soakFlat: { target: 'no RSS growth', met: !soakGrew },
       },
+      ...(profile ? { profile } : {}),
       caveats,
       elapsedSec: (performance.now() - started) / 1000,
     };

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LatencySummary } from './http-load.js';
+import type { ProfileSummary } from './cpu-profile.js';
 import type { RssSeries } from './proc-stats.js';
 
 export interface MachineFacts {
@@ -101,6 +102,8 @@ export interface BenchSummary {
     readonly accepted: number;
     readonly fetched: number;
     readonly failed: Record<string, number>;
+    /** Fetch or ack calls of the soak's readers that failed (their mail is fetched later). */
+    readonly fetchErrors: number;
     readonly latency: LatencySummary;
     readonly rss: Record<string, RssSeries>;
     /** True when any relay service's RSS grew (see RssSeries.grew). */
@@ -127,6 +130,8 @@ export interface BenchSummary {
   readonly lost: number;
   readonly duplicated: number;
   readonly targets: Record<string, { readonly target: string; readonly met: boolean | null }>;
+  /** With --cpu-prof: where each service spent its CPU over the whole run. */
+  readonly profile?: Record<string, ProfileSummary>;
   readonly caveats: readonly string[];
   readonly elapsedSec: number;
 }
@@ -251,12 +256,22 @@ export function renderTable(s: BenchSummary): string {
     ],
     ['postage hashes/s (1 thread)', fmt(s.postageHashesPerSec), '', '', ''],
   );
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: string[]): string =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const sep = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(rows[0] ?? []), sep, ...rows.slice(1).map(line)].join('\n');
+  const table = (rs: string[][]): string => {
+    const widths = rs[0]?.map((_, c) => Math.max(...rs.map((r) => (r[c] ?? '').length))) ?? [];
+    const line = (r: string[]): string =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd();
+    const sep = widths.map((w) => '-'.repeat(w)).join('  ');
+    return [line(rs[0] ?? []), sep, ...rs.slice(1).map(line)].join('\n');
+  };
+  let text = table(rows);
+  for (const [svc, p] of Object.entries(s.profile ?? {})) {
+    text += `\n\n${svc}: CPU profile (${fmt(p.sampledSec, 1)} s sampled), self time by package\n`;
+    text += p.byPackage.map((c) => `  ${fmt(c.selfPct, 1).padStart(5)}%  ${c.name}`).join('\n');
+    text += '\n  top functions\n';
+    text += p.topFunctions.map((c) => `  ${fmt(c.selfPct, 1).padStart(5)}%  ${c.name}`).join('\n');
+  }
+  return text;
 }

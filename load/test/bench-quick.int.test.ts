@@ -38,7 +38,10 @@ describe('npm run bench -- --quick (real nats-server, redis-server, services as 
 
     const files = await readdir(dir);
     assert.ok(files.includes('latest.json'));
-    assert.ok(files.some((f) => /^\d{4}-\d\d-\d\dT.*\.json$/.test(f)), 'a timestamped copy');
+    assert.ok(
+      files.some((f) => /^\d{4}-\d\d-\d\dT.*\.json$/.test(f)),
+      'a timestamped copy',
+    );
     const s = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as BenchSummary;
 
     for (const k of REQUIRED_FIELDS) assert.ok(k in s, `latest.json lacks ${k}`);
@@ -54,7 +57,10 @@ describe('npm run bench -- --quick (real nats-server, redis-server, services as 
       'redisBytesPerMessage',
       'postageHashesPerSec',
     ] as const)
-      assert.ok(isFiniteNumber(s[k]) && s[k] > 0, `${k} must be a positive number, got ${String(s[k])}`);
+      assert.ok(
+        isFiniteNumber(s[k]) && s[k] > 0,
+        `${k} must be a positive number, got ${String(s[k])}`,
+      );
 
     // ratios come from the figures of this very run
     assert.equal(s.ingestRatio, s.ingestRps / s.bareRps);
