@@ -401,6 +401,14 @@ describe(DASHBOARD, () => {
   });
 });
 
+describe('docs/observability.md', () => {
+  test('lists every exported metric', () => {
+    const doc = readFileSync(join(repoRoot, 'docs/observability.md'), 'utf8');
+    const undocumented = [...exportedByName().keys()].filter((n) => !doc.includes(`\`${n}\``));
+    assert.deepEqual(undocumented, [], 'add a row for these to the metrics tables');
+  });
+});
+
 describe(SCRAPE_CONFIG, () => {
   interface ScrapeConfig {
     readonly job_name?: unknown;
