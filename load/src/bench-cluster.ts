@@ -1,8 +1,8 @@
 import {
   findFreePort,
   requestHealth,
+  serviceMainPath,
   spawnManaged,
-  spawnService,
   startNatsServer,
   startRedisServer,
   waitUntil,
@@ -50,8 +50,8 @@ export interface BenchRelay {
 
 export interface RelayProcessOptions {
   readonly postageBits: number;
-  /** Passed to every service as NODE_OPTIONS, e.g. --cpu-prof --cpu-prof-dir=DIR. */
-  readonly nodeOptions?: string;
+  /** Extra `node` arguments for every service, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -90,13 +90,11 @@ export async function startRelayProcesses(
     for (const service of SERVICES) {
       const metricsPort = await findFreePort();
       metricsUrls[service] = `http://127.0.0.1:${metricsPort}/metrics`;
-      procs[service] = await spawnService(service, {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          ...(o.nodeOptions ? { NODE_OPTIONS: o.nodeOptions } : {}),
-          ...env,
-          KOMRADE_METRICS_PORT: String(metricsPort),
-        },
+      procs[service] = await spawnManaged({
+        name: service,
+        command: process.execPath,
+        args: [...(o.nodeArgs ?? []), serviceMainPath(service)],
+        env: { PATH: process.env['PATH'] ?? '', ...env, KOMRADE_METRICS_PORT: String(metricsPort) },
       });
     }
     const nc = await connect({ servers: servers.nats.url });

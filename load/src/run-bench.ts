@@ -216,7 +216,7 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
     }
     const relay: BenchRelay = await startRelayProcesses(servers, {
       postageBits: o.postageBits,
-      ...(profDir ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
+      ...(profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
     cleanup.add(() => relay.stop());
     const pool = httpPool(relay.operatorUrl, o.clients);
