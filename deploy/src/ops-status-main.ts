@@ -26,10 +26,10 @@ const OPS_EXIT = Object.freeze({
 
 const HELP_AFTER = `
 Where NATS is (first found wins):
-  --nats URL[,URL...]            the relay's NATS servers
-  KOMRADE_NATS_URLS              the same, from the environment
+  --nats URL[,URL...]              the relay's NATS servers
+  KOMRADE_NATS_URLS                the same, from the environment
   $KOMRADE_STATE_DIR/cluster.json  a local relay started with "npm start"
-                                 (default state directory: ./.komrade)
+                                   (default state directory: ./.komrade)
 
 Exit codes:
   0  every service (operator, sorter, vouch, purge) has an instance and all are ready

@@ -143,9 +143,9 @@ describe('komrade-ops status against a running local cluster', () => {
     assert.ok(sorter.requests >= 1);
   });
 
-  test('the table names every service, and the command finds NATS through cluster.json', async () => {
+  test('the tables name every service and endpoint; NATS is found through cluster.json', async () => {
     // `npm run status` in the repository, with no URL but the state directory
-    const r = await runCommand('npm', ['run', '--silent', 'status'], {
+    const r = await runCommand('npm', ['run', '--silent', 'status', '--', '--endpoints'], {
       env: cleanEnv({ KOMRADE_STATE_DIR: stateDir }),
     });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -159,6 +159,12 @@ describe('komrade-ops status against a running local cluster', () => {
         `a row for ${service}:\n${r.stdout}`,
       );
     assert.match(r.stdout, /4 instance\(s\) of 4 service\(s\) answered/);
+    // --endpoints: the fetch the first test sent is listed under the sorter
+    assert.match(r.stdout, /^INSTANCE\s+ENDPOINT\s+REQUESTS\s+ERRORS\s+AVG MS$/m);
+    assert.match(
+      r.stdout,
+      /^sorter\/[0-9a-f]{8}\s+komrade\.v1\.mailbox\.fetch\s+\d+\s+\d+\s+[\d.]+$/m,
+    );
   });
 
   test('KOMRADE_NATS_URLS is used, and --nats wins over it', async () => {
