@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,12 @@ export interface RedisCluster {
   readonly nodes: readonly RedisClusterNode[];
   /** Resolves once every slot is served and the cluster reports ok. */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once the cluster has marked a killed node as failed and handed its slots to
+   * a promoted replica (right after a kill the cluster still reports ok: the failure is
+   * noticed only after the node timeout).
+   */
+  waitFailover(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +64,43 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       what: `redis ${port}`,
       timeoutMs: 15_000,
     });
+  };
+
+  /**
+   * A node without persistence comes back empty, so it must never again claim the slots
+   * it once served: it returns as a brand-new node (fresh nodes.conf), the cluster forgets
+   * its old identity, and it joins as a replica.
+   */
+  const rejoinAsReplica = async (port: number): Promise<void> => {
+    const conf = join(root, String(port), 'nodes.conf');
+    const oldId = /^(\w+) \S+ myself/m.exec(await readFile(conf, 'utf8').catch(() => ''))?.[1];
+    await rm(conf, { force: true });
+    const live = ports.filter((p) => p !== port && procs.has(p));
+    if (oldId)
+      for (const p of live) {
+        const r = new Redis({
+          port: p,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+        });
+        r.on('error', () => undefined);
+        try {
+          await r.connect();
+          await r.call('CLUSTER', 'FORGET', oldId).catch(() => undefined);
+        } finally {
+          r.disconnect();
+        }
+      }
+    await startNode(port);
+    const cli = findBinary('redis-server').replace(/redis-server$/, 'redis-cli');
+    await run(cli, [
+      '--cluster',
+      'add-node',
+      `127.0.0.1:${port}`,
+      `127.0.0.1:${String(live[0])}`,
+      '--cluster-slave',
+    ]);
   };
 
   const clusterOk = async (): Promise<true | undefined> => {
@@ -128,9 +171,40 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
           procs.delete(port);
         },
         async start() {
-          await startNode(port);
+          await rejoinAsReplica(port);
         },
       })),
+      waitFailover: async (port: number, timeoutMs = 60_000) => {
+        await waitUntil(
+          async () => {
+            const live = ports.find((p) => p !== port && procs.has(p));
+            if (live === undefined) return undefined;
+            const r = new Redis({
+              port: live,
+              host: '127.0.0.1',
+              lazyConnect: true,
+              maxRetriesPerRequest: 0,
+            });
+            r.on('error', () => undefined);
+            try {
+              await r.connect();
+              const nodes = (await r.call('CLUSTER', 'NODES')) as string;
+              const line = nodes.split('\n').find((l) => l.includes(`127.0.0.1:${port}@`));
+              const fields = line?.split(' ') ?? [];
+              const failed = (fields[2] ?? '').split(',').includes('fail');
+              return failed && fields.length <= 8 ? true : undefined;
+            } finally {
+              r.disconnect();
+            }
+          },
+          { what: `failover away from redis ${port}`, timeoutMs, intervalMs: 200 },
+        );
+        await waitUntil(clusterOk, {
+          what: 'Redis Cluster to report ok',
+          timeoutMs,
+          intervalMs: 250,
+        });
+      },
       waitHealthy: async (timeoutMs = 60_000) => {
         await waitUntil(clusterOk, {
           what: 'Redis Cluster to report ok',
