@@ -24,7 +24,10 @@ const getter: TextMapGetter<MsgHdrs> = {
 
 /** NATS headers carrying the span's W3C trace context (traceparent/tracestate only). */
 export function traceHeaders(span: Span | undefined, into: MsgHdrs = natsHeaders()): MsgHdrs {
-  if (span) propagator.inject(trace.setSpan(ROOT_CONTEXT, span), into, setter);
+  // only sampled traces travel: an unsampled id would still tie the envelopes of one
+  // request together while they wait in JetStream, for no benefit
+  if (span && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), into, setter);
   return into;
 }
 
