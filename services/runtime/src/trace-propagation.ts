@@ -1,6 +1,7 @@
 import {
   ROOT_CONTEXT,
   trace,
+  TraceFlags,
   type Context,
   type Span,
   type TextMapGetter,
