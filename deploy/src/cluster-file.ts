@@ -33,6 +33,14 @@ export interface ClusterFile {
    * Each service's PID and metrics endpoint; `metrics` is null for a service that
    * exports no metrics (absent in version 1 files).
    */
+  /** Present when started with --onion or --onion-testnet. */
+  readonly onion?: {
+    readonly address: string;
+    readonly socksUrl: string;
+    readonly network: 'tor' | 'testnet';
+    readonly bootstrapped: boolean;
+    readonly pids: readonly number[];
+  };
   readonly services: {
     readonly [S in ServiceName]: {
       readonly pid: number;

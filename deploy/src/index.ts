@@ -37,3 +37,7 @@ export type { LocalCluster, LocalClusterOptions } from './local-cluster.js';
 export { reapStaleCluster } from './stale-cluster.js';
 export { waitUntil } from './wait-until.js';
 export type { WaitOptions } from './wait-until.js';
+export { startTorNetwork } from './tor-testnet.js';
+export type { TorNetwork, TorNetworkOptions } from './tor-testnet.js';
+export { startOnionService } from './onion-service.js';
+export type { OnionService, OnionServiceOptions } from './onion-service.js';

@@ -5,23 +5,37 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installCommand, missingBinaries } from './find-binary.js';
+import { writeClusterFile } from './cluster-file.js';
 import { startLocalCluster, type LocalCluster } from './local-cluster.js';
+import { startOnionService, type OnionService } from './onion-service.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const USAGE = `Usage: npm start [-- --help]
+const USAGE = `Usage: npm start [-- --onion | --onion-testnet] [-- --help]
 
 Starts nats-server, redis-server and the four Komrade services on 127.0.0.1, prints
 where they listen and writes $KOMRADE_STATE_DIR/cluster.json (default ./.komrade).
-Ctrl-C or SIGTERM stops everything.`;
+Ctrl-C or SIGTERM stops everything.
 
-function parseCommandLine(): { help: boolean } | undefined {
+  --onion          also start tor with a v3 onion service in front of the operator
+                   (needs the Tor network, i.e. internet); the address is printed and
+                   recorded in cluster.json, and stays the same across restarts
+  --onion-testnet  the same on a private Tor network on this machine (offline demo)`;
+
+function parseCommandLine(): { help: boolean; onion?: 'tor' | 'testnet' } | undefined {
   try {
     const { values } = parseArgs({
       args: process.argv.slice(2),
-      options: { help: { type: 'boolean', short: 'h' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        onion: { type: 'boolean' },
+        'onion-testnet': { type: 'boolean' },
+      },
       strict: true,
     });
-    return { help: values.help ?? false };
+    if (values.onion && values['onion-testnet'])
+      throw new Error('choose --onion or --onion-testnet, not both');
+    const onion = values.onion ? 'tor' : values['onion-testnet'] ? 'testnet' : undefined;
+    return { help: values.help ?? false, ...(onion ? { onion } : {}) };
   } catch (e) {
     console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
     return undefined;
@@ -37,7 +51,9 @@ async function main(): Promise<number> {
   }
   const stateDir = resolve(repoRoot, process.env['KOMRADE_STATE_DIR'] || '.komrade');
 
-  const missing = missingBinaries(['nats-server', 'redis-server']);
+  const missing = missingBinaries(
+    args.onion ? ['nats-server', 'redis-server', 'tor'] : ['nats-server', 'redis-server'],
+  );
   if (missing.length > 0) {
     console.error(`Missing: ${missing.join(', ')}. Install with:\n  ${installCommand(missing)}`);
     return 1;
@@ -74,7 +90,46 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  let onion: OnionService | undefined;
+  if (args.onion) {
+    try {
+      onion = await startOnionService({
+        stateDir,
+        operatorPort: Number(new URL(cluster.info.operator.url).port),
+        network: args.onion,
+        onProgress: (m) => {
+          console.log(`  ${m}`);
+        },
+      });
+      await writeClusterFile(stateDir, {
+        ...cluster.info,
+        onion: {
+          address: onion.address,
+          socksUrl: onion.socksUrl,
+          network: onion.network,
+          bootstrapped: onion.bootstrapped,
+          pids: onion.pids,
+        },
+      });
+    } catch (e) {
+      console.error(
+        `\nCould not start the onion service: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      await cluster.stop();
+      return 1;
+    }
+  }
+
   const { info } = cluster;
+  if (onion)
+    console.log(`
+Onion service (${onion.network === 'tor' ? 'Tor network' : 'private test network'}):
+  http://${onion.address}
+  clients: komrade --operator http://${onion.address} --tor ${onion.socksUrl} ...${
+    onion.bootstrapped
+      ? ''
+      : '\n  WARNING: tor has not reached the Tor network yet (offline?); the address works once it does.'
+  }`);
   console.log(`
 Komrade relay "${info.relay}" is running.
   operator   ${info.operator.url}   (try: curl ${info.operator.url}/v1/info)
@@ -99,6 +154,7 @@ Ctrl-C to stop.`);
       `\n${reason} stopped unexpectedly (see ${info.logsDir}/${reason}.log); stopping the relay.`,
     );
   else console.log('\nStopping ...');
+  await onion?.stop();
   await cluster.stop();
   console.log('Stopped. No Komrade process is left running.');
   return reason === 'signal' ? 0 : 1;
