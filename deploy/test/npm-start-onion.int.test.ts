@@ -44,7 +44,11 @@ async function startWithOnion(
 
 async function stop(npm: ChildProcess): Promise<number | null> {
   if (npm.exitCode !== null) return npm.exitCode;
-  const exited = new Promise<number | null>((r) => npm.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) =>
+    npm.once('exit', (code) => {
+      r(code);
+    }),
+  );
   npm.kill('SIGTERM');
   return exited;
 }
