@@ -232,6 +232,32 @@ const registry = {
     retryable: false,
     message: 'The safety numbers differ: you do not hold the same keys.',
   },
+  // Federation: links between relays
+  ERR_PEER_AUTH: {
+    status: 401,
+    retryable: false,
+    message: 'The relay signature or key does not match a configured peer.',
+  },
+  ERR_PEER_STALE: {
+    status: 401,
+    retryable: true,
+    message: 'The relay request is outside the clock window; resend it with a fresh time.',
+  },
+  ERR_PEER_REPLAY: {
+    status: 409,
+    retryable: false,
+    message: 'This relay request was already received.',
+  },
+  ERR_PEER_QUOTA: {
+    status: 429,
+    retryable: true,
+    message: 'The peer relay is over its quota with this relay; back off and retry.',
+  },
+  ERR_PEER_UNREACHABLE: {
+    status: 503,
+    retryable: true,
+    message: 'The peer relay cannot be reached now.',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 /** Every registered error code. */

@@ -9,6 +9,10 @@ export {
   SUBJECTS,
   STREAMS,
   MAIL_CONSUMER,
+  OUTBOUND_STREAM,
+  RELAY_NONCE_BUCKET,
+  outboundSubject,
+  outboundConsumer,
   healthSubject,
   queueGroup,
 } from './subjects.js';
@@ -186,3 +190,44 @@ export {
   isVerifyInitiator,
 } from './safety-number.js';
 export type { SafetyNumber } from './safety-number.js';
+// federation (issue 10)
+export {
+  RELAY_URL_MAX,
+  MAX_RELAY_SIGNED,
+  RELAY_NONCE_SIZE,
+  RELAY_DIGEST_SIZE,
+  MAX_RELAY_BODY,
+  RelayKind,
+  ReceiptOutcome,
+  encodeRelayDescriptor,
+  decodeRelayDescriptor,
+  encodeRelayDescriptorRecord,
+  decodeRelayDescriptorRecord,
+  encodeRelayStatement,
+  decodeRelayStatement,
+  encodeRelayMessage,
+  decodeRelayMessage,
+  encodeRelayMailReceipt,
+  decodeRelayMailReceipt,
+  encodeRemoteLookup,
+  decodeRemoteLookup,
+} from './wire/relay.js';
+export type {
+  RelayDescriptor,
+  RelayDescriptorRecord,
+  RelayStatement,
+  RelayMessage,
+  ReceiptEntry,
+  RemoteLookup,
+} from './wire/relay.js';
+export {
+  RELAY_CLOCK_WINDOW_MS,
+  relayFingerprint,
+  relayKeyPairMatches,
+  signRelayDescriptor,
+  openRelayDescriptor,
+  relayDigest,
+  sealRelayMessage,
+  openRelayMessage,
+} from './relay-auth.js';
+export type { OpenRelayOptions, OpenedRelayMessage } from './relay-auth.js';

@@ -56,6 +56,29 @@ export function directoryKey(name: string): string {
   return `name.${name}`;
 }
 
+/** Federation: the stream of mail waiting to be forwarded to peer relays (one subject per peer). */
+export const OUTBOUND_STREAM = Object.freeze({
+  name: 'KOMRADE_OUTBOUND',
+  subjects: Object.freeze(['komrade.v1.relay.outbound.>']),
+});
+
+/**
+ * Federation: the outbound subject of one peer relay. A relay name may contain dots
+ * (NATS token separators) but never underscores, so dots become underscores: the mapping
+ * stays one to one and the subject has exactly five tokens. Relay names are public.
+ */
+export function outboundSubject(peer: string): string {
+  return `komrade.v1.relay.outbound.${peer.replaceAll('.', '_')}`;
+}
+
+/** Federation: the forwarder's durable pull consumer for one peer on the outbound stream. */
+export function outboundConsumer(peer: string): string {
+  return `forward-${peer.replaceAll('.', '_')}`;
+}
+
+/** Federation: KV bucket of relay-request nonces already seen (replay guard, memory, TTL). */
+export const RELAY_NONCE_BUCKET = 'KOMRADE_RELAY_NONCES';
+
 /** The sorter's durable pull consumer on the mail stream. */
 export const MAIL_CONSUMER = 'sorter';
 

@@ -46,6 +46,7 @@ import {
   type Result,
 } from '../src/index.js';
 import { DIRECTORY_CODECS } from './fixtures-directory.js';
+import { RELAY_CODECS } from './fixtures-relay.js';
 
 // ---------------------------------------------------------------------------------------
 // Results
@@ -470,6 +471,8 @@ export const CODECS: readonly Codec[] = [
   }),
   // directory and contact messages (0x20-0x26)
   ...DIRECTORY_CODECS,
+  // federation messages (0x50-0x55)
+  ...RELAY_CODECS,
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ test('header - message type values are pinned, unique and never reused', () => {
       ContactRequest: 0x24,
       ContactAccept: 0x25,
       VerifyStep: 0x26,
+      RelayDescriptor: 0x50,
+      RelayDescriptorRecord: 0x51,
+      RelayStatement: 0x52,
+      RelayMessage: 0x53,
+      RelayMailReceipt: 0x54,
+      RemoteLookup: 0x55,
       ErrorReply: 0x7f,
     },
   );

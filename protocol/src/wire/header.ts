@@ -27,6 +27,12 @@ export const MessageType = Object.freeze({
   ContactRequest: 0x24,
   ContactAccept: 0x25,
   VerifyStep: 0x26,
+  RelayDescriptor: 0x50,
+  RelayDescriptorRecord: 0x51,
+  RelayStatement: 0x52,
+  RelayMessage: 0x53,
+  RelayMailReceipt: 0x54,
+  RemoteLookup: 0x55,
   ErrorReply: 0x7f,
 });
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
