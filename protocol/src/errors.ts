@@ -232,6 +232,73 @@ const registry = {
     retryable: false,
     message: 'The safety numbers differ: you do not hold the same keys.',
   },
+  // Collectives and vouching
+  ERR_COLLECTIVE_TAKEN: {
+    status: 409,
+    retryable: false,
+    message: 'A collective with that name already exists.',
+  },
+  ERR_COLLECTIVE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'No collective has that name.',
+  },
+  ERR_COLLECTIVE_NOT_MEMBER: {
+    status: 403,
+    retryable: false,
+    message: 'Only a current member of the collective may do this.',
+  },
+  ERR_COLLECTIVE_MEMBER: {
+    status: 409,
+    retryable: false,
+    message: 'That komrade is already a member of the collective.',
+  },
+  ERR_COLLECTIVE_NOT_CANDIDATE: {
+    status: 404,
+    retryable: false,
+    message: 'That komrade has not announced a candidacy (or it was withdrawn).',
+  },
+  ERR_COLLECTIVE_FULL: {
+    status: 409,
+    retryable: false,
+    message: 'The collective has reached a size limit.',
+  },
+  ERR_COLLECTIVE_POLICY: {
+    status: 400,
+    retryable: false,
+    message: 'The quorum policy is invalid, unchanged, or the vote was for an earlier policy.',
+  },
+  ERR_COLLECTIVE_REPLAY: {
+    status: 409,
+    retryable: false,
+    message: 'This signed request was already used.',
+  },
+  ERR_COLLECTIVE_NO_KEY: {
+    status: 409,
+    retryable: true,
+    message: 'The group key of the collective has not reached this member yet.',
+  },
+  ERR_VOUCH_DUPLICATE: {
+    status: 409,
+    retryable: false,
+    message: 'This member already vouched (or voted) for this.',
+  },
+  // Posts
+  ERR_POST_TOO_LONG: {
+    status: 400,
+    retryable: false,
+    message: 'A post has at most 1000 characters.',
+  },
+  ERR_POST_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    message: 'The post with its image is larger than the biggest envelope.',
+  },
+  ERR_POST_IMAGE_TYPE: {
+    status: 415,
+    retryable: false,
+    message: 'Images must be PNG, JPEG, GIF or WebP.',
+  },
   // Federation: links between relays
   ERR_PEER_AUTH: {
     status: 401,

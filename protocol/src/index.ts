@@ -138,7 +138,15 @@ export {
 } from './store/mailbox-layout.js';
 export type { MailboxKeys } from './store/mailbox-layout.js';
 // names, directory and contacts (issue 4)
-export { KV_BUCKETS, directoryKey } from './subjects.js';
+export {
+  KV_BUCKETS,
+  directoryKey,
+  collectiveKey,
+  fanoutKey,
+  tokenSetKey,
+  vouchCountKey,
+  collectiveNonceKey,
+} from './subjects.js';
 export {
   NAME_MIN,
   NAME_MAX,
@@ -190,6 +198,130 @@ export {
   isVerifyInitiator,
 } from './safety-number.js';
 export type { SafetyNumber } from './safety-number.js';
+// collectives, vouching and posts (issue 5)
+export {
+  MAX_POLICY_STEPS,
+  policyProblem,
+  quorumFor,
+  formatPolicy,
+  parsePolicy,
+  samePolicy,
+} from './wire/quorum-policy.js';
+export type { QuorumPolicy } from './wire/quorum-policy.js';
+export {
+  MAX_COLLECTIVE_MEMBERS,
+  MAX_CANDIDATES,
+  MAX_PROPOSALS,
+  MAX_SIGNED_ACTION,
+  COLLECTIVE_CLOCK_WINDOW_MS,
+  COLLECTIVE_NONCE_SIZE,
+  CollectiveOutcome,
+  encodeCollectiveCreate,
+  decodeCollectiveCreate,
+  encodeCollectiveJoin,
+  decodeCollectiveJoin,
+  encodeCollectiveVouch,
+  decodeCollectiveVouch,
+  encodeCollectiveLeave,
+  decodeCollectiveLeave,
+  encodeCollectivePolicyVote,
+  decodeCollectivePolicyVote,
+  encodeCollectiveAction,
+  decodeCollectiveAction,
+  isCollectiveActionType,
+  encodeCollectiveRequest,
+  decodeCollectiveRequest,
+  collectiveRequestIdOf,
+  encodeCollectiveResult,
+  decodeCollectiveResult,
+  encodeCollectiveShow,
+  decodeCollectiveShow,
+  encodeCollectiveView,
+  decodeCollectiveView,
+  encodeVouchCountQuery,
+  decodeVouchCountQuery,
+  encodeVouchCount,
+  decodeVouchCount,
+  encodeFanoutQuery,
+  decodeFanoutQuery,
+  encodeFanoutMembers,
+  decodeFanoutMembers,
+  encodeCollectiveRecord,
+  decodeCollectiveRecord,
+  encodeCollectiveKeyGrant,
+  decodeCollectiveKeyGrant,
+} from './wire/collective.js';
+export type {
+  CollectiveActionBase,
+  CollectiveCreate,
+  CollectiveJoin,
+  CollectiveVouch,
+  CollectiveLeave,
+  CollectivePolicyVote,
+  CollectiveAction,
+  CollectiveActionType,
+  CollectiveRequest,
+  CollectiveResult,
+  CollectiveShow,
+  CollectiveView,
+  PublicEntry,
+  PolicyProposal,
+  VouchCountQuery,
+  RecordEntry,
+  CollectiveRecord,
+  CollectiveKeyGrant,
+} from './wire/collective.js';
+export {
+  MAX_POST_CHARS,
+  MAX_POST_TEXT_BYTES,
+  MAX_POST_BYTES,
+  MAX_SIGNED_WORLD_POST,
+  MAX_WORLD_PAGE,
+  WORLD_DEFAULT_TTL_SEC,
+  WORLD_CLOCK_WINDOW_MS,
+  POST_EXTRA_BITS,
+  ImageType,
+  imageTypeOf,
+  charCount,
+  encodePost,
+  checkedPost,
+  decodePost,
+  encodeWorldPostBody,
+  decodeWorldPostBody,
+  encodeWorldPost,
+  decodeWorldPost,
+  worldPostIdOf,
+  encodeWorldPublish,
+  decodeWorldPublish,
+  encodeWorldListRequest,
+  decodeWorldListRequest,
+  encodeWorldListResponse,
+  decodeWorldListResponse,
+} from './wire/post.js';
+export type {
+  Post,
+  WorldPostBody,
+  WorldPost,
+  WorldPublish,
+  WorldListRequest,
+  WorldListResponse,
+} from './wire/post.js';
+export {
+  signCollectiveAction,
+  openCollectiveRequest,
+  signWorldPost,
+  openWorldPost,
+} from './collective-proof.js';
+export type { SignedCollectiveAction } from './collective-proof.js';
+export {
+  WORLD_KEY_PREFIX,
+  WORLD_SCRIPTS,
+  WORLD_EXPIRY_SCAN_PATTERN,
+  worldDayOf,
+  worldKeys,
+  worldKeysFromExpiryKey,
+} from './store/world-layout.js';
+export type { WorldKeys } from './store/world-layout.js';
 // federation (issue 10)
 export {
   RELAY_URL_MAX,

@@ -23,6 +23,20 @@ export const SUBJECTS = Object.freeze({
   directoryRegister: 'komrade.v1.directory.register',
   /** Request/reply, served by vouch: DirectoryLookup -> DirectoryRecord / ErrorReply. */
   directoryLookup: 'komrade.v1.directory.lookup',
+  /** JetStream: one envelope for a collective's fan-out address; the sorter copies it to every member. */
+  mailFanout: 'komrade.v1.mail.fanout',
+  /** Request/reply, served by vouch: CollectiveRequest -> CollectiveResult / ErrorReply. */
+  collectiveRequest: 'komrade.v1.collective.request',
+  /** Request/reply, served by vouch: CollectiveShow -> CollectiveView / ErrorReply. */
+  collectiveShow: 'komrade.v1.collective.show',
+  /** Request/reply, served by vouch: VouchCountQuery -> VouchCount / ErrorReply. */
+  collectiveCount: 'komrade.v1.collective.count',
+  /** Request/reply, sorter -> vouch: FanoutQuery -> FanoutMembers / ErrorReply. */
+  collectiveFanout: 'komrade.v1.collective.fanout',
+  /** Request/reply, served by the sorter: WorldPost (stamp checked) -> Accepted / ErrorReply. */
+  worldPublish: 'komrade.v1.world.publish',
+  /** Request/reply, served by the sorter: WorldListRequest -> WorldListResponse / ErrorReply. */
+  worldList: 'komrade.v1.world.list',
 });
 
 /** Per-service health subject; one instance of the service answers (queue group). */
@@ -39,7 +53,7 @@ export function queueGroup(service: ServiceName): string {
 export const STREAMS = Object.freeze({
   mail: Object.freeze({
     name: 'KOMRADE_MAIL',
-    subjects: Object.freeze(['komrade.v1.mail.inbound']),
+    subjects: Object.freeze(['komrade.v1.mail.inbound', 'komrade.v1.mail.fanout']),
   }),
 });
 
@@ -49,11 +63,43 @@ export const STREAMS = Object.freeze({
  */
 export const KV_BUCKETS = Object.freeze({
   directory: 'KOMRADE_DIRECTORY',
+  /** Collective records, vouch token sets, fan-out index and vouch counts (public data). */
+  collectives: 'KOMRADE_COLLECTIVES',
+  /** Used request nonces (keyed digests), kept twice the clock window then dropped. */
+  collectiveNonces: 'KOMRADE_COLLECTIVE_NONCES',
 });
 
 /** KV key of a canonical name in the directory bucket. */
 export function directoryKey(name: string): string {
   return `name.${name}`;
+}
+
+/** KV key of a collective's record (KOMRADE_COLLECTIVES). */
+export function collectiveKey(name: string): string {
+  return `c.${name}`;
+}
+
+/** KV key mapping a fan-out mailbox id (hex) to its collective's name. */
+export function fanoutKey(fanoutIdHex: string): string {
+  return `f.${fanoutIdHex}`;
+}
+
+/**
+ * KV key of a token set: the keyed vouch tokens of one candidacy (`scope` = `c<epoch>`)
+ * or the vote tokens of one policy proposal (`p<policy epoch>-<hash>`).
+ */
+export function tokenSetKey(name: string, scope: string): string {
+  return `t.${name}.${scope}`;
+}
+
+/** KV key of a komrade's overall vouch count (a set of token digests), by identity key hex. */
+export function vouchCountKey(identityKeyHex: string): string {
+  return `k.${identityKeyHex}`;
+}
+
+/** KV key of a used request nonce (KOMRADE_COLLECTIVE_NONCES), by its keyed digest in hex. */
+export function collectiveNonceKey(digestHex: string): string {
+  return `n.${digestHex}`;
 }
 
 /** Federation: the stream of mail waiting to be forwarded to peer relays (one subject per peer). */

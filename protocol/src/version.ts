@@ -12,4 +12,6 @@ export const FEATURES = Object.freeze({
   sealedEnvelope: 1,
   mailboxSessions: 1,
   postage: 1,
+  collectives: 1,
+  worldPosts: 1,
 });

@@ -45,6 +45,7 @@ import {
   type MailboxAddress,
   type Result,
 } from '../src/index.js';
+import { COLLECTIVE_CODECS } from './fixtures-collective.js';
 import { DIRECTORY_CODECS } from './fixtures-directory.js';
 import { RELAY_CODECS } from './fixtures-relay.js';
 
@@ -473,6 +474,8 @@ export const CODECS: readonly Codec[] = [
   ...DIRECTORY_CODECS,
   // federation messages (0x50-0x55)
   ...RELAY_CODECS,
+  // collectives, vouching and posts (0x30-0x3e, 0x40-0x45)
+  ...COLLECTIVE_CODECS,
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -25,6 +25,13 @@ describe('subjects', () => {
         opsPing: 'komrade.v1.ops.ping',
         directoryRegister: 'komrade.v1.directory.register',
         directoryLookup: 'komrade.v1.directory.lookup',
+        mailFanout: 'komrade.v1.mail.fanout',
+        collectiveRequest: 'komrade.v1.collective.request',
+        collectiveShow: 'komrade.v1.collective.show',
+        collectiveCount: 'komrade.v1.collective.count',
+        collectiveFanout: 'komrade.v1.collective.fanout',
+        worldPublish: 'komrade.v1.world.publish',
+        worldList: 'komrade.v1.world.list',
       },
     );
     assert.ok(Object.isFrozen(SUBJECTS));
@@ -47,9 +54,9 @@ describe('subjects', () => {
     }
   });
 
-  test('subjects - the mail stream captures exactly the inbound mail subject; the sorter pulls it', () => {
+  test('subjects - the mail stream captures exactly the inbound and fan-out mail subjects; the sorter pulls it', () => {
     assert.equal(STREAMS.mail.name, 'KOMRADE_MAIL');
-    assert.deepEqual([...STREAMS.mail.subjects], [SUBJECTS.mailInbound]);
+    assert.deepEqual([...STREAMS.mail.subjects], [SUBJECTS.mailInbound, SUBJECTS.mailFanout]);
     assert.equal(MAIL_CONSUMER, 'sorter');
   });
 

@@ -24,7 +24,10 @@ test('version - protocol version 1, magic "KM", every feature introduced in vers
   assert.equal(MAGIC, 0x4b4d);
   assert.equal(String.fromCharCode(MAGIC >> 8, MAGIC & 0xff), 'KM');
   assert.equal(HEADER_SIZE, 4);
-  assert.deepEqual({ ...FEATURES }, { sealedEnvelope: 1, mailboxSessions: 1, postage: 1 });
+  assert.deepEqual(
+    { ...FEATURES },
+    { sealedEnvelope: 1, mailboxSessions: 1, postage: 1, collectives: 1, worldPosts: 1 },
+  );
   assert.ok(Object.isFrozen(FEATURES));
 });
 
@@ -52,6 +55,27 @@ test('header - message type values are pinned, unique and never reused', () => {
       ContactRequest: 0x24,
       ContactAccept: 0x25,
       VerifyStep: 0x26,
+      CollectiveRequest: 0x30,
+      CollectiveCreate: 0x31,
+      CollectiveJoin: 0x32,
+      CollectiveVouch: 0x33,
+      CollectiveLeave: 0x34,
+      CollectivePolicyVote: 0x35,
+      CollectiveShow: 0x36,
+      CollectiveView: 0x37,
+      CollectiveResult: 0x38,
+      VouchCountQuery: 0x39,
+      VouchCount: 0x3a,
+      FanoutQuery: 0x3b,
+      FanoutMembers: 0x3c,
+      CollectiveRecord: 0x3d,
+      CollectiveKeyGrant: 0x3e,
+      Post: 0x40,
+      WorldPost: 0x41,
+      WorldPostBody: 0x42,
+      WorldPublish: 0x43,
+      WorldListRequest: 0x44,
+      WorldListResponse: 0x45,
       RelayDescriptor: 0x50,
       RelayDescriptorRecord: 0x51,
       RelayStatement: 0x52,

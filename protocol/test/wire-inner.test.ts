@@ -145,7 +145,14 @@ describe('signed body', () => {
   test('signed body - content kinds are pinned', () => {
     assert.deepEqual(
       { ...ContentKind },
-      { Text: 0x01, ContactRequest: 0x02, ContactAccept: 0x03, Verify: 0x04, Post: 0x10 },
+      {
+        Text: 0x01,
+        ContactRequest: 0x02,
+        ContactAccept: 0x03,
+        Verify: 0x04,
+        Post: 0x10,
+        CollectiveKey: 0x11,
+      },
     );
   });
 

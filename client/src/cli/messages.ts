@@ -79,6 +79,23 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
     'The other komrade did not finish the check in time: both must run it at once.',
   ERR_VERIFY_MISMATCH:
     'SAFETY NUMBERS DIFFER: someone may be intercepting; do not trust this contact yet.',
+  ERR_COLLECTIVE_TAKEN: 'A collective with that name already exists; choose another name.',
+  ERR_COLLECTIVE_NOT_FOUND: 'No collective has that name on this relay.',
+  ERR_COLLECTIVE_NOT_MEMBER: 'Only current members of the collective can do that.',
+  ERR_COLLECTIVE_MEMBER: 'That komrade is already a member of the collective.',
+  ERR_COLLECTIVE_NOT_CANDIDATE:
+    'That komrade has not asked to join: they run `komrade join <collective>` first.',
+  ERR_COLLECTIVE_FULL:
+    'The collective has reached a size limit (members, candidates or proposals).',
+  ERR_COLLECTIVE_POLICY:
+    'Invalid quorum policy (use fixed:N, fraction:NUM/DEN[:MIN] or steps:UPTO=Q,...[,n/DIV+ADD]), or it is the current one.',
+  ERR_COLLECTIVE_REPLAY: 'The relay had already seen that request; run the command again.',
+  ERR_COLLECTIVE_NO_KEY:
+    'You are a member, but the group key has not reached you yet; try again a little later.',
+  ERR_VOUCH_DUPLICATE: 'You already did that: one vouch (or vote) per member.',
+  ERR_POST_TOO_LONG: 'A post has at most 1000 characters.',
+  ERR_POST_TOO_LARGE: 'The post is too large: it may carry one image of up to about 60 KB.',
+  ERR_POST_IMAGE_TYPE: 'Images must be PNG, JPEG, GIF or WebP files.',
 } satisfies Record<ErrorCode, string>);
 
 /**
@@ -105,6 +122,7 @@ const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_SERVICE_INTERNAL',
   'ERR_RATE_LIMITED',
   'ERR_VERIFY_TIMEOUT',
+  'ERR_COLLECTIVE_NO_KEY',
 ]);
 
 /** The account cannot be opened or saved (other ERR_KEYSTORE_* codes are refusals). */

@@ -390,6 +390,7 @@ export class Komrade {
       }
       case ContentKind.ContactRequest:
       case ContentKind.Post:
+      case ContentKind.CollectiveKey:
         return 'ERR_WIRE_TYPE';
     }
   }

@@ -13,7 +13,10 @@ export const ContentKind = Object.freeze({
   ContactAccept: 0x03,
   /** One step of an interactive safety-number check (Secure Comparator). */
   Verify: 0x04,
+  /** A Post (type 0x40): to contacts (friends) or, through a fan-out address, to a collective. */
   Post: 0x10,
+  /** A CollectiveKeyGrant (type 0x3e): hands a new member the group key pair. */
+  CollectiveKey: 0x11,
 });
 export type ContentKind = (typeof ContentKind)[keyof typeof ContentKind];
 const KINDS: ReadonlySet<number> = new Set(Object.values(ContentKind));
