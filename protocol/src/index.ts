@@ -270,6 +270,7 @@ export type {
   RecordEntry,
   CollectiveRecord,
   CollectiveKeyGrant,
+  FanoutTarget,
 } from './wire/collective.js';
 export {
   MAX_POST_CHARS,

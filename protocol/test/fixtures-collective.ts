@@ -534,9 +534,15 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
     decode: decodeFanoutMembers,
     encode: encodeFanoutMembers,
     valid: fc
-      .array(bytesArb(16), { maxLength: 4 })
-      .map((ids) => ({ bytes: encodeFanoutMembers(ids), fields: [{ offset: 4, width: 2 }] })),
-    sample: encodeFanoutMembers([ID1, seeded(16, 29), seeded(16, 30)]),
+      .array(fc.record({ mailboxId: bytesArb(16), mailboxKey: keyArb }), { maxLength: 3 })
+      .map((ts) => ({
+        bytes: encodeFanoutMembers(ts),
+        fields: [{ offset: 4, width: 2 }, ...(ts.length > 0 ? [{ offset: 22, width: 1 }] : [])],
+      })),
+    sample: encodeFanoutMembers([
+      { mailboxId: ID1, mailboxKey: K1 },
+      { mailboxId: seeded(16, 29), mailboxKey: K2 },
+    ]),
   }),
   codec({
     name: 'CollectiveRecord',

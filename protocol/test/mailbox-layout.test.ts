@@ -114,6 +114,7 @@ describe('mailbox layout', () => {
   test('mailbox layout - the script set is pinned and each script is documented in SPEC.md', () => {
     assert.deepEqual(Object.keys(MAILBOX_SCRIPTS), [
       'store',
+      'storeIfKey',
       'fetch',
       'ack',
       'create',

@@ -296,7 +296,10 @@ describe('collective messages', () => {
   });
 
   test('collective - member and candidate counts are bounded', () => {
-    const many = Array.from({ length: MAX_COLLECTIVE_MEMBERS + 1 }, (_, i) => seeded(16, i + 1));
+    const many = Array.from({ length: MAX_COLLECTIVE_MEMBERS + 1 }, (_, i) => ({
+      mailboxId: seeded(16, i + 1),
+      mailboxKey: K,
+    }));
     assert.throws(() => encodeFanoutMembers(many));
     const max = encodeFanoutMembers(many.slice(1));
     assert.equal(expectOk(decodeFanoutMembers(max)).length, MAX_COLLECTIVE_MEMBERS);

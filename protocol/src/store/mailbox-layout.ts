@@ -87,6 +87,31 @@ end
 return 1
 `,
   /*
+   * The fan-out's store: the same as store, but only into a mailbox registered with the
+   * public key its member announced (so posts cannot be aimed at someone else's mailbox).
+   * KEYS: mailbox key, msgs, order, expiry
+   * ARGV: expected public key, envelope id, envelope, arrival sequence, expiry ms, quota, now ms
+   * returns as store, or -3 when the mailbox is missing or registered with another key
+   */
+  storeIfKey: `${DROP_EXPIRED}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -3 end
+local at = tonumber(ARGV[5])
+local now = tonumber(ARGV[7])
+if at <= now then return -2 end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[6]) then
+  drop_expired(KEYS[2], KEYS[3], KEYS[4], now)
+  if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[6]) then return -1 end
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+redis.call('ZADD', KEYS[4], at, ARGV[2])
+for i = 2, 4 do
+  if redis.call('PEXPIRETIME', KEYS[i]) < at then redis.call('PEXPIREAT', KEYS[i], at) end
+end
+return 1
+`,
+  /*
    * KEYS: session, msgs, order, expiry
    * ARGV: now ms, max
    * returns nil when the session is unknown (missing mailbox looks the same),

@@ -723,30 +723,45 @@ export function decodeFanoutQuery(bytes: Uint8Array): Result<Uint8Array> {
   });
 }
 
+/** A member's collective mailbox as the fan-out needs it: where, and the key it was made with. */
+export interface FanoutTarget {
+  readonly mailboxId: Uint8Array;
+  /**
+   * The mailbox's public key as the member announced it; the sorter writes only into a
+   * mailbox registered with this very key, so nobody can point a collective's posts at a
+   * mailbox that is not theirs (an introduction mailbox id is public).
+   */
+  readonly mailboxKey: Uint8Array;
+}
+
 /*
  * FanoutMembers (type 0x3c), vouch -> sorter: the members' collective mailboxes.
- * +--------+----------------------+-------------------------+
- * | header | count u16 (0-4096)   | count x mailbox id (16) |
- * +--------+----------------------+-------------------------+
+ * +--------+--------------------+------------------------------------------------------------+
+ * | header | count u16 (0-4096) | count x (mailbox id (16) | mailbox key (u8 len=45 + key))  |
+ * +--------+--------------------+------------------------------------------------------------+
  */
-export function encodeFanoutMembers(ids: readonly Uint8Array[]): Uint8Array {
-  if (ids.length > MAX_COLLECTIVE_MEMBERS) throw new RangeError('too many members');
-  const w = new Writer(6 + 16 * ids.length);
+export function encodeFanoutMembers(targets: readonly FanoutTarget[]): Uint8Array {
+  if (targets.length > MAX_COLLECTIVE_MEMBERS) throw new RangeError('too many members');
+  const w = new Writer(6 + 62 * targets.length);
   writeHeader(w, MessageType.FanoutMembers);
-  w.u16(ids.length);
-  for (const id of ids) {
-    checkId(id, 'mailbox id');
-    w.bytes(id);
+  w.u16(targets.length);
+  for (const t of targets) {
+    checkId(t.mailboxId, 'mailbox id');
+    checkKey(t.mailboxKey, 'mailbox key');
+    w.bytes(t.mailboxId).bytesU8(t.mailboxKey);
   }
   return w.finish();
 }
 
-export function decodeFanoutMembers(bytes: Uint8Array): Result<Uint8Array[]> {
+export function decodeFanoutMembers(bytes: Uint8Array): Result<FanoutTarget[]> {
   return decodeWith(bytes, (r) => {
     readHeader(r, MessageType.FanoutMembers);
-    const out: Uint8Array[] = [];
+    const out: FanoutTarget[] = [];
     for (let i = readCount(r, MAX_COLLECTIVE_MEMBERS, 'count'); i > 0; i--)
-      out.push(r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'));
+      out.push({
+        mailboxId: r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'),
+        mailboxKey: readKey(r, 'mailbox key'),
+      });
     return out;
   });
 }
