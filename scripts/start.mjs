@@ -27,6 +27,13 @@ if (!existsSync(join(root, 'node_modules')))
   step('installing dependencies (npm ci)', 'npm', ['ci']);
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 step('building (tsc -b)', process.execPath, [tsc, '-b']);
+// the web client the operator serves (client/web/dist; see docs/web.md)
+const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+step('building the web client (vite)', process.execPath, [
+  vite,
+  'build',
+  join(root, 'client', 'web'),
+]);
 
 const { installCommand, missingBinaries } = await import(
   new URL('../deploy/dist/src/index.js', import.meta.url).href

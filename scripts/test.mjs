@@ -57,6 +57,16 @@ const all = pkgDirs
     return existsSync(t) ? findTests(t) : [];
   })
   .filter((f) => !only || relative(root, f).includes(only));
+// The web client (client/web) is a Vite build of its own (type-checked, bundled); the
+// operator serves it in the web tests, so it is built whenever those run.
+if (all.some((f) => f.includes('web-client')))
+  run('build web client (tsc --noEmit, vite build)', 'npm', [
+    'run',
+    'build',
+    '--silent',
+    '-w',
+    '@komrade/web',
+  ]);
 const unit = all.filter((f) => !f.endsWith('.int.test.js'));
 const integration = all.filter((f) => f.endsWith('.int.test.js'));
 const nodeArgs = ['--test', '--test-reporter=spec', '--test-concurrency=1'];

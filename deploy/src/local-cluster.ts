@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SERVICES, type ServiceName } from '@komrade/protocol';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
@@ -43,6 +45,11 @@ export interface LocalClusterOptions {
   readonly onProgress?: (message: string) => void;
   /** Aborting gives up the start: whatever was started is stopped and the call rejects. */
   readonly signal?: AbortSignal;
+  /**
+   * The built web client the operator serves under `/`: KOMRADE_WEB_DIR from `env`, else
+   * client/web/dist when it was built (npm start builds it); none when neither exists.
+   */
+  readonly webDir?: string;
 }
 
 export interface LocalCluster extends AsyncDisposable {
@@ -128,6 +135,7 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     progress('starting redis-server');
     redis = await startRedisServer({ logFile: join(logsDir, 'redis-server.log') });
 
+    const webDir = o.webDir ?? nonEmpty(baseEnv['KOMRADE_WEB_DIR']) ?? builtWebDir();
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       KOMRADE_NATS_URLS: nats.url,
@@ -138,6 +146,7 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
         o.operatorPort ?? nonEmpty(baseEnv['KOMRADE_OPERATOR_PORT']) ?? 0,
       ),
       ...(o.postageBits !== undefined ? { KOMRADE_POSTAGE_BITS: String(o.postageBits) } : {}),
+      ...(webDir !== undefined ? { KOMRADE_WEB_DIR: webDir } : {}),
       ...(o.logLevel !== undefined ? { KOMRADE_LOG_LEVEL: o.logLevel } : {}),
     };
 
@@ -204,6 +213,7 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     }).catch(() => {
       throw serviceFailure('operator', 'did not print its listen address', operatorProc);
     });
+    if (webDir !== undefined) progress(`web client at ${url}/ (open it in a browser)`);
     await nc.close();
     nc = undefined;
     // A service that exports no metrics leaves its port unbound: recorded as null.
@@ -325,6 +335,12 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+/** client/web/dist in this checkout, if the web client was built. */
+function builtWebDir(): string | undefined {
+  const dir = fileURLToPath(new URL('../../../client/web/dist', import.meta.url));
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

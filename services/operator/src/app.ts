@@ -5,6 +5,7 @@ import type { OperatorDeps } from './operator-deps.js';
 import { infoRoutes } from './routes/info-routes.js';
 import { mailboxRoutes } from './routes/mailbox-routes.js';
 import { mailRoute } from './routes/mail-route.js';
+import { webStatic } from './web-static.js';
 
 /**
  * Builds the operator's HTTP app without listening (tests use app.inject()). Bodies are
@@ -46,5 +47,6 @@ export function buildApp(deps: OperatorDeps): FastifyInstance {
   mailRoute(app, deps);
   mailboxRoutes(app, deps);
   directoryRoutes(app, deps);
+  if (deps.config.webDir !== undefined) webStatic(app, deps.config.webDir);
   return app;
 }

@@ -21,6 +21,7 @@ export function operatorConfig(env: Record<string, string | undefined>) {
       KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
       KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
       KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+      KOMRADE_WEB_DIR: z.string().min(1).optional(),
     },
     env,
   );
@@ -40,6 +41,8 @@ export function operatorConfig(env: Record<string, string | undefined>) {
     mailMaxTtlSec: c.KOMRADE_MAIL_MAX_TTL_SEC,
     jsReplicas: c.KOMRADE_JS_REPLICAS,
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
+    /** The built web client to serve under `/` (client/web/dist); none when unset. */
+    webDir: c.KOMRADE_WEB_DIR,
   });
 }
 

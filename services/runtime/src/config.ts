@@ -77,6 +77,7 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   'KOMRADE_BODY_LIMIT_BYTES',
   'KOMRADE_REQUEST_TIMEOUT_MS',
   'KOMRADE_DEV_ALLOW_PUBLIC_BIND',
+  'KOMRADE_WEB_DIR',
   // local cluster, CLI and tests
   'KOMRADE_STATE_DIR',
   'KOMRADE_OPERATOR',
