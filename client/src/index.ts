@@ -23,6 +23,8 @@ export type {
   QueuedVerifyStep,
 } from './sdk/account.js';
 export { Komrade, parseName, VERIFY_STEP_MAX_AGE_MS } from './sdk/komrade.js';
+export { parseHandle, bareName } from './sdk/handle.js';
+export type { Handle } from './sdk/handle.js';
 export type { KomradeOptions, SyncReport, VerifyOptions } from './sdk/komrade.js';
 export {
   KEYSTORE_FORMAT,

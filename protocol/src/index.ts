@@ -10,7 +10,7 @@ export {
   STREAMS,
   MAIL_CONSUMER,
   OUTBOUND_STREAM,
-  RELAY_NONCE_BUCKET,
+  RELAY_NONCE_STREAM,
   outboundSubject,
   outboundConsumer,
   healthSubject,

@@ -122,8 +122,15 @@ export function outboundConsumer(peer: string): string {
   return `forward-${peer.replaceAll('.', '_')}`;
 }
 
-/** Federation: KV bucket of relay-request nonces already seen (replay guard, memory, TTL). */
-export const RELAY_NONCE_BUCKET = 'KOMRADE_RELAY_NONCES';
+/**
+ * Federation: the replay guard of relay requests. Each request nonce is published here with
+ * the nonce as JetStream message id; the duplicate window is twice the clock window, so a
+ * duplicate acknowledgement means a replay. Memory storage, nothing but the nonces.
+ */
+export const RELAY_NONCE_STREAM = Object.freeze({
+  name: 'KOMRADE_RELAY_NONCES',
+  subjects: Object.freeze(['komrade.v1.relay.nonce']),
+});
 
 /** The sorter's durable pull consumer on the mail stream. */
 export const MAIL_CONSUMER = 'sorter';

@@ -2,7 +2,8 @@ import { start as startOperator, operatorConfig, type RunningOperator } from '@k
 import { start as startPurge, purgeConfig, type RunningPurge } from '@komrade/purge';
 import { start as startSorter, sorterConfig, type RunningSorter } from '@komrade/sorter';
 import { start as startVouch, vouchConfig, type RunningVouch } from '@komrade/vouch';
-import { createLogger } from '@komrade/service-runtime';
+import { generateKeyPair, initCrypto, relayFingerprint, type KeyPair } from '@komrade/protocol';
+import { createLogger, formatPeers, formatRelayKey, type Peer } from '@komrade/service-runtime';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { LogSink } from './log-sink.js';
 
@@ -17,6 +18,12 @@ export interface RelayOptions {
   readonly now?: () => number;
   /** Start these services (default: all four). */
   readonly services?: readonly ('operator' | 'sorter' | 'purge' | 'vouch')[];
+  /** Federation: the relay key pair (a fresh one by default). */
+  readonly relayKey?: KeyPair;
+  /** Federation: peer relays (KOMRADE_PEERS). */
+  readonly peers?: readonly Peer[];
+  /** A fixed operator port, for relays that peers reach by URL or that restart behind it. */
+  readonly operatorPort?: number;
 }
 
 export interface TestRelay extends AsyncDisposable {
@@ -32,6 +39,9 @@ export interface TestRelay extends AsyncDisposable {
   /** Each running service's Prometheus endpoint. */
   readonly metricsUrls: Record<string, string>;
   readonly env: Record<string, string>;
+  /** Federation: this relay's key pair and how a peer names it in KOMRADE_PEERS. */
+  readonly relayKey: KeyPair;
+  readonly asPeer: Peer;
   stop(): Promise<void>;
 }
 
@@ -40,6 +50,8 @@ export interface TestRelay extends AsyncDisposable {
  * real nats-server and redis-server, with logs captured at debug level.
  */
 export async function startRelay(o: RelayOptions): Promise<TestRelay> {
+  await initCrypto();
+  const relayKey = o.relayKey ?? generateKeyPair();
   const env: Record<string, string> = {
     KOMRADE_NATS_URLS: o.natsUrl,
     KOMRADE_REDIS_URL: o.redisUrl,
@@ -51,6 +63,9 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     KOMRADE_POSTAGE_AUTO: 'false',
     KOMRADE_METRICS_PORT: '0',
     KOMRADE_TRACE_SAMPLE_RATIO: '1',
+    KOMRADE_RELAY_KEY: formatRelayKey(relayKey),
+    ...(o.peers ? { KOMRADE_PEERS: formatPeers(o.peers), KOMRADE_PEER_POSTAGE_BITS: '2' } : {}),
+    ...(o.operatorPort !== undefined ? { KOMRADE_OPERATOR_PORT: String(o.operatorPort) } : {}),
     ...o.env,
   };
   const logs = new LogSink();
@@ -91,7 +106,14 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     const metricsUrls: Record<string, string> = {};
     for (const [name, svc] of Object.entries({ operator, sorter, purge }))
       if (svc?.metricsUrl) metricsUrls[name] = svc.metricsUrl;
+    const relayName = env['KOMRADE_RELAY_NAME'] ?? 'test';
     return {
+      relayKey,
+      asPeer: {
+        name: relayName,
+        url: operator?.url ?? `http://127.0.0.1:${o.operatorPort ?? 0}`,
+        fingerprint: relayFingerprint(relayKey.publicKey),
+      },
       operatorUrl: operator?.url ?? '',
       spans,
       metricsUrls,

@@ -79,6 +79,12 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
     'The other komrade did not finish the check in time: both must run it at once.',
   ERR_VERIFY_MISMATCH:
     'SAFETY NUMBERS DIFFER: someone may be intercepting; do not trust this contact yet.',
+  ERR_PEER_AUTH:
+    'The other relay could not prove its identity; its operators must check the peering.',
+  ERR_PEER_STALE: 'The clocks of the two relays disagree; try again later.',
+  ERR_PEER_REPLAY: 'The other relay saw this request before; try again.',
+  ERR_PEER_QUOTA: 'The other relay is busy with this relay; try again later.',
+  ERR_PEER_UNREACHABLE: 'Your relay cannot reach the other relay now; try again later.',
   ERR_COLLECTIVE_TAKEN: 'A collective with that name already exists; choose another name.',
   ERR_COLLECTIVE_NOT_FOUND: 'No collective has that name on this relay.',
   ERR_COLLECTIVE_NOT_MEMBER: 'Only current members of the collective can do that.',
@@ -116,6 +122,9 @@ export const EXIT = Object.freeze({
 
 const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_CLIENT_UNREACHABLE',
+  'ERR_PEER_STALE',
+  'ERR_PEER_QUOTA',
+  'ERR_PEER_UNREACHABLE',
   'ERR_CLIENT_PROTOCOL',
   'ERR_SERVICE_UNAVAILABLE',
   'ERR_SERVICE_TIMEOUT',

@@ -8,6 +8,7 @@ import {
   VERIFY_STEPS,
   type KeyPair,
 } from '@komrade/protocol';
+import { isHandle } from './handle.js';
 import { newMailbox, type MailboxTarget, type OwnedMailbox } from './mailbox.js';
 
 /** A contact: someone met through the directory, with a private mailbox each way. */
@@ -230,7 +231,7 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
         if (state !== 'requested' && state !== 'established') throw new Corrupt('state');
         if (typeof c['verified'] !== 'boolean') throw new Corrupt('verified');
         return {
-          name: str(c['name'], isCanonicalName),
+          name: str(c['name'], isHandle),
           identityKey: unb64(c['identityKey'], PUBLIC_KEY_SIZE),
           mine: ownedIn(c['mine']),
           theirs: c['theirs'] === null ? undefined : targetIn(c['theirs']),
@@ -242,7 +243,7 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
       requests: arr(o['requests']).map((v) => {
         const r = rec(v);
         return {
-          name: str(r['name'], isCanonicalName),
+          name: str(r['name'], isHandle),
           identityKey: unb64(r['identityKey'], PUBLIC_KEY_SIZE),
           theirs: targetIn(r['theirs']),
           note: str(r['note']),
@@ -252,7 +253,7 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
       inbox: arr(o['inbox']).map((v) => {
         const m = rec(v);
         return {
-          from: str(m['from'], isCanonicalName),
+          from: str(m['from'], isHandle),
           text: str(m['text']),
           sentAtMs: int(m['sentAtMs']),
           receivedAtMs: int(m['receivedAtMs']),
@@ -262,7 +263,7 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
       verifySteps: arr(o['verifySteps']).map((v) => {
         const s = rec(v);
         return {
-          from: str(s['from'], isCanonicalName),
+          from: str(s['from'], isHandle),
           runId: unb64(s['runId'], VERIFY_RUN_ID_SIZE),
           step: int(s['step'], 1, VERIFY_STEPS),
           payload: unb64(s['payload']),

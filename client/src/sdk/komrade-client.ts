@@ -11,6 +11,7 @@ import {
   encodeEnvelopeBatch,
   encodeFetchRequest,
   encodeMailboxCreate,
+  encodeRemoteLookup,
   encodeSessionOpen,
   encodeSessionProof,
   KomradeError,
@@ -46,6 +47,8 @@ export interface RelayInfo {
   readonly postageBits: number;
   readonly maxTtlSec: number;
   readonly maxBatch: number;
+  /** Federation: postage floor for mail to peer relays (none when the relay has no peers). */
+  readonly peerPostageBits?: number;
 }
 
 export interface OutgoingMessage {
@@ -129,6 +132,7 @@ export class KomradeClient {
       postageBits: j.postageBits,
       maxTtlSec: j.maxTtlSec,
       maxBatch: j.maxBatch ?? MAX_BATCH,
+      ...(typeof j.peerPostageBits === 'number' ? { peerPostageBits: j.peerPostageBits } : {}),
     };
     return this.info;
   }
@@ -146,16 +150,20 @@ export class KomradeClient {
    * entry is signed by the key it names, and it is the entry for this very name (the
    * relay is not trusted). `ERR_NAME_NOT_FOUND` when nobody has registered it.
    * @param name a canonical name (see normalizeName)
+   * @param relay the relay the name is registered on, when it is not our home relay: the
+   * home relay asks that peer (federation), and the entry must name a mailbox there
    */
-  async lookupName(name: string): Promise<DirectoryEntry> {
+  async lookupName(name: string, relay?: string): Promise<DirectoryEntry> {
     const res = await this.o.transport.post(
       '/v1/directory/lookup',
-      encodeDirectoryLookup({ name }),
+      relay === undefined ? encodeDirectoryLookup({ name }) : encodeRemoteLookup({ relay, name }),
     );
     const record = decodeDirectoryRecord(res.body);
     if (!record.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
     const entry = openDirectoryRecord(record.value, name);
     if (!entry.ok) throw new KomradeError(entry.code);
+    if (relay !== undefined && entry.value.intro.relay !== relay)
+      throw new KomradeError('ERR_NAME_PROOF');
     return entry.value;
   }
 
@@ -234,22 +242,27 @@ export class KomradeClient {
       if (!r.ok) throw new KomradeError(r.code);
       return r.value;
     });
+    const stampable = sealed.map((s, i) => ({
+      ...s,
+      // federation: mail to another relay meets the peer postage floor too
+      foreign: (messages[i] as OutgoingMessage).to.address.relay !== info.relay,
+    }));
     const ids: Uint8Array[] = [];
-    for (let i = 0; i < sealed.length; i += info.maxBatch)
-      ids.push(...(await this.postStamped(sealed.slice(i, i + info.maxBatch))));
+    for (let i = 0; i < stampable.length; i += info.maxBatch)
+      ids.push(...(await this.postStamped(stampable.slice(i, i + info.maxBatch))));
     return ids;
   }
 
   private async postStamped(
-    batch: readonly { bytes: Uint8Array; id: Uint8Array; relayLength: number }[],
+    batch: readonly { bytes: Uint8Array; id: Uint8Array; relayLength: number; foreign?: boolean }[],
   ): Promise<Uint8Array[]> {
     for (let attempt = 0; ; attempt++) {
-      const bits = (await this.relayInfo()).postageBits;
+      const info = await this.relayInfo();
       const stamped: Uint8Array[] = [];
       for (const s of batch) {
         const nonce = await mintPostageAsync(
           s.id,
-          bits,
+          s.foreign ? Math.max(info.postageBits, info.peerPostageBits ?? 0) : info.postageBits,
           this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {},
         );
         stamped.push(withPostage(s.bytes, s.relayLength, nonce));

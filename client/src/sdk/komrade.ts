@@ -24,6 +24,7 @@ import {
   type VerifyStep,
 } from '@komrade/protocol';
 import type { AccountState, Contact, InboxMessage, PendingRequest } from './account.js';
+import { bareName, parseHandle, type Handle } from './handle.js';
 import { senderIn, type KomradeClient } from './komrade-client.js';
 import { newMailbox, targetOf, type MailboxTarget, type OwnedMailbox } from './mailbox.js';
 import { randomBytes } from './random.js';
@@ -119,9 +120,14 @@ export class Komrade {
     return this.account.name;
   }
 
-  /** The contact called `name` (as typed); ERR_CONTACT_UNKNOWN if there is none. */
+  /** `name` or `name@relay` as typed, relative to our home relay (federation). */
+  private handle(input: string): Handle {
+    return parseHandle(input, this.account.relay);
+  }
+
+  /** The contact called `name` or `name@relay` (as typed); ERR_CONTACT_UNKNOWN if there is none. */
   contact(name: string): Contact {
-    const n = parseName(name);
+    const n = this.handle(name).handle;
     const c = this.account.contacts.find((x) => x.name === n);
     if (!c) throw new KomradeError('ERR_CONTACT_UNKNOWN');
     return c;
@@ -154,7 +160,8 @@ export class Komrade {
 
   /** Looks up and verifies a directory entry. */
   whois(name: string): Promise<DirectoryEntry> {
-    return this.client.lookupName(parseName(name));
+    const h = this.handle(name);
+    return this.client.lookupName(h.name, h.remote);
   }
 
   /**
@@ -165,14 +172,15 @@ export class Komrade {
    */
   async meet(name: string, note = ''): Promise<{ contact: Contact; acceptedTheirs: boolean }> {
     const me = this.requireName();
-    const n = parseName(name);
+    const h = this.handle(name);
+    const n = h.handle;
     if (n === me) throw new KomradeError('ERR_CONTACT_SELF');
     if (enc.encode(note).length > MAX_NOTE_BYTES) throw new KomradeError('ERR_WIRE_LENGTH', 'note');
     let existing = this.account.contacts.find((c) => c.name === n);
     if (existing?.state === 'established') throw new KomradeError('ERR_CONTACT_EXISTS');
     if (this.account.requests.some((r) => r.name === n))
       return { contact: await this.accept(n), acceptedTheirs: true };
-    const entry = await this.client.lookupName(n);
+    const entry = await this.client.lookupName(h.name, h.remote);
     if (existing && !bytesEqual(existing.identityKey, entry.identityKey))
       throw new KomradeError('ERR_CONTACT_KEY_CHANGED');
     if (!existing) {
@@ -215,7 +223,7 @@ export class Komrade {
    */
   async accept(name: string): Promise<Contact> {
     const me = this.requireName();
-    const n = parseName(name);
+    const n = this.handle(name).handle;
     await this.syncIntro();
     let contact = this.account.contacts.find((c) => c.name === n);
     const request = this.account.requests.find((r) => r.name === n);
@@ -291,17 +299,19 @@ export class Komrade {
       const req = decodeContactRequest(mail.body.content);
       if (!req.ok) return req.code;
       const r = req.value;
-      if (r.name === this.account.name) return 'ERR_CONTACT_SELF';
+      // the requester's relay is the relay of the mailbox it asks us to write to
+      const from = parseHandle(`${r.name}@${r.mailbox.relay}`, this.account.relay);
+      if (from.handle === this.account.name) return 'ERR_CONTACT_SELF';
       let entry: DirectoryEntry;
       try {
-        entry = await this.client.lookupName(r.name);
+        entry = await this.client.lookupName(from.name, from.remote);
       } catch (e) {
         if (e instanceof KomradeError && !e.retryable) return e.code;
         throw e;
       }
       if (!bytesEqual(entry.identityKey, mail.senderKey)) return 'ERR_CONTACT_KEY_CHANGED';
       const theirs: MailboxTarget = { address: r.mailbox, publicKey: r.mailboxKey };
-      const contact = this.account.contacts.find((c) => c.name === r.name);
+      const contact = this.account.contacts.find((c) => c.name === from.handle);
       if (contact) {
         if (!bytesEqual(contact.identityKey, mail.senderKey)) return 'ERR_CONTACT_KEY_CHANGED';
         // We asked them and they asked us: each request is the other's accept.
@@ -313,13 +323,16 @@ export class Komrade {
         return undefined;
       }
       const pending: PendingRequest = {
-        name: r.name,
+        name: from.handle,
         identityKey: mail.senderKey,
         theirs,
         note: r.note,
         receivedAtMs: this.now(),
       };
-      this.account.requests = [...this.account.requests.filter((x) => x.name !== r.name), pending];
+      this.account.requests = [
+        ...this.account.requests.filter((x) => x.name !== from.handle),
+        pending,
+      ];
       report.requests++;
       return undefined;
     });
@@ -354,7 +367,7 @@ export class Komrade {
       case ContentKind.ContactAccept: {
         const a = decodeContactAccept(body.content);
         if (!a.ok) return a.code;
-        if (a.value.name !== contact.name) return 'ERR_WIRE_FIELD';
+        if (a.value.name !== bareName(contact.name)) return 'ERR_WIRE_FIELD';
         const wasPending = contact.state !== 'established';
         contact.theirs = { address: a.value.mailbox, publicKey: a.value.mailboxKey };
         contact.state = 'established';

@@ -5,6 +5,7 @@ import type { OperatorDeps } from './operator-deps.js';
 import { infoRoutes } from './routes/info-routes.js';
 import { mailboxRoutes } from './routes/mailbox-routes.js';
 import { mailRoute } from './routes/mail-route.js';
+import { relayRoutes } from './routes/relay-routes.js';
 import { webStatic } from './web-static.js';
 
 /**
@@ -47,6 +48,7 @@ export function buildApp(deps: OperatorDeps): FastifyInstance {
   mailRoute(app, deps);
   mailboxRoutes(app, deps);
   directoryRoutes(app, deps);
+  relayRoutes(app, deps);
   if (deps.config.webDir !== undefined) webStatic(app, deps.config.webDir);
   return app;
 }

@@ -1,4 +1,12 @@
-import { common, loadEnv, telemetryConfig, telemetryShape } from '@komrade/service-runtime';
+import {
+  common,
+  ConfigError,
+  federationConfig,
+  federationShape,
+  loadEnv,
+  telemetryConfig,
+  telemetryShape,
+} from '@komrade/service-runtime';
 import { z } from 'zod';
 
 /** Operator configuration, from the environment only. See deploy/env.example. */
@@ -21,10 +29,16 @@ export function operatorConfig(env: Record<string, string | undefined>) {
       KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
       KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
       KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+      ...federationShape,
+      KOMRADE_PEER_ENVELOPES_PER_MIN: common.count(60_000, 1, 100_000_000),
+      KOMRADE_PEER_BYTES_PER_MIN: common.count(512 * 1024 * 1024, 65_536, 2 ** 40),
+      KOMRADE_PEER_LOOKUPS_PER_MIN: common.count(600, 1, 1_000_000),
       KOMRADE_WEB_DIR: z.string().min(1).optional(),
     },
     env,
   );
+  const federation = federationConfig(c.KOMRADE_RELAY_NAME, c);
+  if (federation.problems.length > 0) throw new ConfigError('operator', federation.problems);
   return Object.freeze({
     telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
@@ -41,6 +55,13 @@ export function operatorConfig(env: Record<string, string | undefined>) {
     mailMaxTtlSec: c.KOMRADE_MAIL_MAX_TTL_SEC,
     jsReplicas: c.KOMRADE_JS_REPLICAS,
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
+    /** Relay identity and peers (SPEC.md section 19). */
+    federation: federation.config,
+    peerQuotas: {
+      envelopesPerMin: c.KOMRADE_PEER_ENVELOPES_PER_MIN,
+      bytesPerMin: c.KOMRADE_PEER_BYTES_PER_MIN,
+      lookupsPerMin: c.KOMRADE_PEER_LOOKUPS_PER_MIN,
+    },
     /** The built web client to serve under `/` (client/web/dist); none when unset. */
     webDir: c.KOMRADE_WEB_DIR,
   });

@@ -14,6 +14,7 @@ import { buildApp } from './app.js';
 import { OperatorMetrics } from './operator-metrics.js';
 import { isLoopbackOnly, listenTarget } from './bind-policy.js';
 import type { OperatorConfig } from './config.js';
+import { startFederation } from './federation.js';
 import { JetStreamMailSink } from './mail-sink.js';
 import { PostageGovernor } from './postage-governor.js';
 import { natsForwarder } from './service-forwarder.js';
@@ -77,7 +78,26 @@ export async function start(
     config.telemetry,
     deps.spanExporter ? { spanExporter: deps.spanExporter } : {},
   );
+  let federation;
+  try {
+    federation = await startFederation({
+      relayName: config.relayName,
+      config: config.federation,
+      quotas: config.peerQuotas,
+      nc,
+      replicas: config.jsReplicas,
+      timeoutMs: config.requestTimeoutMs,
+      meter: telemetry.meter,
+      now: deps.now ?? Date.now,
+    });
+  } catch (e) {
+    postage.stop();
+    await telemetry[Symbol.asyncDispose]();
+    await nc.close();
+    throw e;
+  }
   const app = buildApp({
+    ...(federation ? { federation } : {}),
     config,
     log,
     mail: new JetStreamMailSink(nc, config.requestTimeoutMs),

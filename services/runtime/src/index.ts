@@ -20,3 +20,16 @@ export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
 export { RequestMetrics } from './request-metrics.js';
 export type { RedisTarget } from './redis-connection.js';
 export { waitForReplicas } from './replica-wait.js';
+// federation (issue 10)
+export {
+  federationShape,
+  federationConfig,
+  parsePeers,
+  formatPeers,
+  parseRelayKey,
+  formatRelayKey,
+} from './relay-config.js';
+export type { Peer, FederationConfig } from './relay-config.js';
+export { PeerClient } from './peer-client.js';
+export type { PeerClientOptions } from './peer-client.js';
+export { ensureOutboundStream, ensureOutboundConsumer } from './outbound-stream.js';

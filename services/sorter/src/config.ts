@@ -1,4 +1,12 @@
-import { common, loadEnv, telemetryConfig, telemetryShape } from '@komrade/service-runtime';
+import {
+  common,
+  ConfigError,
+  federationConfig,
+  federationShape,
+  loadEnv,
+  telemetryConfig,
+  telemetryShape,
+} from '@komrade/service-runtime';
 
 /** Sorter configuration, from the environment only. See deploy/env.example. */
 export function sorterConfig(env: Record<string, string | undefined>) {
@@ -22,9 +30,19 @@ export function sorterConfig(env: Record<string, string | undefined>) {
       KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
       KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
       KOMRADE_QUOTA_RETRY_MS: common.count(30_000, 100, 3_600_000),
+      ...federationShape,
+      KOMRADE_FORWARD_BATCH_BYTES: common.count(512 * 1024, 70_000, 64 * 1024 * 1024),
+      KOMRADE_FORWARD_RETRY_MIN_MS: common.count(1000, 10, 3_600_000),
+      KOMRADE_FORWARD_RETRY_MAX_MS: common.count(60_000, 10, 86_400_000),
     },
     env,
   );
+  const federation = federationConfig(c.KOMRADE_RELAY_NAME, c);
+  if (c.KOMRADE_FORWARD_RETRY_MAX_MS < c.KOMRADE_FORWARD_RETRY_MIN_MS)
+    federation.problems.push(
+      'KOMRADE_FORWARD_RETRY_MAX_MS: must be at least KOMRADE_FORWARD_RETRY_MIN_MS',
+    );
+  if (federation.problems.length > 0) throw new ConfigError('sorter', federation.problems);
   return Object.freeze({
     telemetry: telemetryConfig(c),
     natsUrls: c.KOMRADE_NATS_URLS,
@@ -43,6 +61,11 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
     sortConcurrency: c.KOMRADE_SORT_CONCURRENCY,
     quotaRetryMs: c.KOMRADE_QUOTA_RETRY_MS,
+    /** Relay identity and peers (SPEC.md section 19). */
+    federation: federation.config,
+    forwardBatchBytes: c.KOMRADE_FORWARD_BATCH_BYTES,
+    forwardRetryMinMs: c.KOMRADE_FORWARD_RETRY_MIN_MS,
+    forwardRetryMaxMs: c.KOMRADE_FORWARD_RETRY_MAX_MS,
   });
 }
 

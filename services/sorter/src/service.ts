@@ -19,6 +19,7 @@ import {
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SorterConfig } from './config.js';
 import { SorterMetrics } from './sorter-metrics.js';
+import { startFederation } from './federation.js';
 import { handleCreate, handleFetch, handleSession, type MailboxDeps } from './mailbox-handlers.js';
 import { SorterMailboxStore } from './mailbox-store.js';
 import { newSortCounts, startSortLoop, type SortCounts } from './sort-loop.js';
@@ -105,7 +106,21 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
       ready: () => redisReady(redis),
     }),
   ];
+  const federation = await startFederation({
+    config: config.federation,
+    relayName: config.relayName,
+    nc: conn,
+    log,
+    meter: telemetry.meter,
+    maxAgeSec: config.mailMaxTtlSec,
+    replicas: config.jsReplicas,
+    maxBytes: config.mailStreamMaxBytes,
+    batchBytes: config.forwardBatchBytes,
+    retryMinMs: config.forwardRetryMinMs,
+    retryMaxMs: config.forwardRetryMaxMs,
+  });
   const sorting = await startSortLoop({
+    outbound: federation?.outbound,
     nc: conn,
     store,
     log,
@@ -126,6 +141,7 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     metricsUrl: telemetry.metricsUrl,
     async [Symbol.asyncDispose]() {
       await sorting.stop();
+      await federation?.stop();
       await Promise.all(loops.map((l) => l.stop()));
       await conn.drain();
       await redis.quit().catch(() => undefined);

@@ -4,6 +4,7 @@ import { decodeEnvelope, MAIL_CONSUMER, STREAMS } from '@komrade/protocol';
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { contextFromHeaders, type Logger } from '@komrade/service-runtime';
 import type { SorterMetrics } from './sorter-metrics.js';
+import type { OutboundQueue } from './forward-queue.js';
 import type { SorterMailboxStore, StoreOutcome } from './mailbox-store.js';
 
 export interface SortDeps {
@@ -20,13 +21,23 @@ export interface SortDeps {
   readonly counts: SortCounts;
   readonly metrics: SorterMetrics;
   readonly tracer: Tracer;
+  /** Federation: mail for peer relays goes here instead of a mailbox (SPEC.md 19.4). */
+  readonly outbound?: OutboundQueue | undefined;
 }
 
 /** Low-cardinality counters of what the sorter did (outcome names only). */
-export type SortCounts = Record<StoreOutcome | 'invalid' | 'retry', number>;
+export type SortCounts = Record<StoreOutcome | 'invalid' | 'retry' | 'forwarded', number>;
 
 export function newSortCounts(): SortCounts {
-  return { stored: 0, duplicate: 0, 'over-quota': 0, expired: 0, invalid: 0, retry: 0 };
+  return {
+    stored: 0,
+    duplicate: 0,
+    'over-quota': 0,
+    expired: 0,
+    invalid: 0,
+    retry: 0,
+    forwarded: 0,
+  };
 }
 
 const REDIS_RETRY_MS = 1_000;
@@ -36,15 +47,23 @@ const REDIS_RETRY_MS = 1_000;
  * stored), so a sorter that dies mid-way leaves the message to be redelivered.
  */
 export async function sortOne(
-  deps: Pick<SortDeps, 'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs'>,
+  deps: Pick<
+    SortDeps,
+    'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs' | 'outbound'
+  >,
   data: Uint8Array,
   seq: number,
 ): Promise<{
   action: 'ack' | 'term' | 'nak';
   delayMs?: number;
-  outcome: StoreOutcome | 'invalid';
+  outcome: StoreOutcome | 'invalid' | 'forwarded';
 }> {
   const env = decodeEnvelope(data);
+  // a peer's mail: acked only once the outbound stream holds it (a throw naks it)
+  if (env.ok && env.value.to.relay !== deps.relayName && deps.outbound?.has(env.value.to.relay)) {
+    await deps.outbound.publish(env.value);
+    return { action: 'ack', outcome: 'forwarded' };
+  }
   if (!env.ok || env.value.to.relay !== deps.relayName)
     return { action: 'term', outcome: 'invalid' };
   const now = deps.now();

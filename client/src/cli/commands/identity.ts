@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { checkRegistrable, KomradeError } from '@komrade/protocol';
 import { newAccount } from '../../sdk/account.js';
 import { Keystore, withKeystoreLock } from '../../sdk/keystore-file.js';
+import { parseHandle } from '../../sdk/handle.js';
 import { Komrade, parseName } from '../../sdk/komrade.js';
 import { askNewPassphrase, askPassphrase } from '../passphrase.js';
 import { entryJson, fingerprintOf, groups, type Output } from '../output.js';
@@ -78,11 +79,18 @@ export async function register(s: CliSession, rawName: string): Promise<Output> 
   });
 }
 
-/** `whois <name>`: the verified directory entry; needs no account. */
+/**
+ * `whois <name>` or `whois <name>@<relay>`: the verified directory entry; needs no
+ * account. A name on another relay is asked through the home relay (federation).
+ */
 export async function whois(s: CliSession, rawName: string): Promise<Output> {
-  const name = parseName(rawName);
+  // '' as home: any relay given explicitly is asked for by name, the home relay included
+  const remote = rawName.lastIndexOf('@') > 0 ? parseHandle(rawName, '') : undefined;
+  const name = remote?.name ?? parseName(rawName);
   await s.crypto();
-  const entry = await s.progress.step('Looking up', () => s.client().lookupName(name));
+  const entry = await s.progress.step('Looking up', () =>
+    s.client().lookupName(name, remote?.relay),
+  );
   const j = entryJson(entry);
   return {
     human: [

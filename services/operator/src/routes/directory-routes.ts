@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { isRemoteLookup, remoteLookup } from './remote-lookup.js';
 
 /** Registration postage: the mail difficulty plus a fixed surcharge, capped. */
 export function registrationBits(mailBits: number): number {
@@ -41,6 +42,8 @@ export function directoryRoutes(app: FastifyInstance, deps: OperatorDeps): void 
 
   app.post('/v1/directory/lookup', async (req, reply) => {
     const body = req.body as Uint8Array;
+    // federation: a name on a named relay, possibly a peer (SPEC.md section 19.5)
+    if (isRemoteLookup(body)) return remoteLookup(reply, deps, body);
     const decoded = decodeDirectoryLookup(body);
     if (!decoded.ok) return sendError(reply, decoded.code);
     return forward(reply, deps, SUBJECTS.directoryLookup, body);

@@ -17,6 +17,11 @@ export function infoRoutes(app: FastifyInstance, deps: OperatorDeps): void {
     maxBatch: MAX_BATCH,
     plaintextBuckets: PLAINTEXT_BUCKETS,
     ciphertextSizes: [...CIPHERTEXT_SIZES],
+    // federation: the postage floor for mail to peer relays, which relays are peers, and
+    // the fingerprint peers configure for this relay (SPEC.md section 19)
+    peerPostageBits: deps.federation?.config.peerPostageBits,
+    peers: deps.federation?.config.peers.map((p) => p.name) ?? [],
+    relayFingerprint: deps.federation?.fingerprint,
   }));
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {

@@ -29,9 +29,15 @@ export function admit(deps: OperatorDeps, envs: readonly DecodedEnvelope[]): Err
   const latestHour = Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000);
   const nowHour = Math.floor(now / 3_600_000);
   for (const e of envs) {
-    if (e.to.relay !== deps.config.relayName) return 'ERR_RELAY_UNKNOWN';
+    // mail for a peer relay is forwarded (SPEC.md section 19.4), at least at the peer floor
+    let need = bits;
+    if (e.to.relay !== deps.config.relayName) {
+      const fed = deps.federation;
+      if (!fed?.peer(e.to.relay)) return 'ERR_RELAY_UNKNOWN';
+      need = Math.max(bits, fed.config.peerPostageBits);
+    }
     if (e.expiryHour < nowHour || e.expiryHour > latestHour) return 'ERR_EXPIRY_INVALID';
-    if (!checkPostage(e.id, e.postage, bits)) return 'ERR_POSTAGE_INSUFFICIENT';
+    if (!checkPostage(e.id, e.postage, need)) return 'ERR_POSTAGE_INSUFFICIENT';
   }
   return undefined;
 }

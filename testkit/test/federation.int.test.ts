@@ -1,0 +1,368 @@
+/**
+ * Federation end to end (SPEC.md section 19): two complete relays, "alpha" and "beta",
+ * each with its own nats-server, redis-server and four services and its own relay key,
+ * peered with each other over loopback HTTP. Komrades on different relays meet and talk
+ * through the real `komrade` binary; the receiving relay is stopped during a burst and
+ * every message still arrives exactly once; a forged relay (the right name, the wrong key)
+ * is refused and nothing it sent reaches a mailbox.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import {
+  ContentKind,
+  encodeEnvelopeBatch,
+  generateKeyPair,
+  initCrypto,
+  mintPostage,
+  openRelayDescriptor,
+  OUTBOUND_STREAM,
+  outboundConsumer,
+  relayFingerprint,
+  RelayKind,
+  sealMail,
+  sealRelayMessage,
+  withPostage,
+  type KeyPair,
+} from '@komrade/protocol';
+import { httpTransport, KomradeClient, newMailbox, targetOf } from '@komrade/client';
+import { PeerClient, type Peer } from '@komrade/service-runtime';
+import { findFreePort } from '@komrade/deploy';
+import { startRelay, type TestRelay } from '../src/relay.js';
+import { startNats, startRedis, type RunningServer } from '../src/servers.js';
+import { dumpContains, dumpRedis } from '../src/store-scan.js';
+
+const MAIN = fileURLToPath(new URL('../../../client/dist/src/cli/main.js', import.meta.url));
+const PASS = 'a long test passphrase';
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs`. */
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Envelopes still waiting in a relay's outbound stream for `peer`. */
+async function outboundPending(natsUrl: string, peer: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const ci = await jsm.consumers.info(OUTBOUND_STREAM.name, outboundConsumer(peer));
+    return ci.num_pending + ci.num_ack_pending;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('federation: two relays exchange sealed mail (real servers)', () => {
+  const servers: RunningServer[] = [];
+  let natsA: RunningServer;
+  let natsB: RunningServer;
+  let redisA: RunningServer;
+  let redisB: RunningServer;
+  let alpha: TestRelay;
+  let beta: TestRelay | undefined;
+  let keyA: KeyPair;
+  let keyB: KeyPair;
+  let peerA: Peer;
+  let peerB: Peer;
+  let root: string;
+
+  const FAST_RETRY = { KOMRADE_FORWARD_RETRY_MIN_MS: '200', KOMRADE_FORWARD_RETRY_MAX_MS: '2000' };
+  const startBeta = (): Promise<TestRelay> =>
+    startRelay({
+      natsUrl: natsB.url,
+      redisUrl: redisB.url,
+      relayName: 'beta',
+      relayKey: keyB,
+      peers: [peerA],
+      operatorPort: Number(new URL(peerB.url).port),
+      env: { ...FAST_RETRY, KOMRADE_LOG_LEVEL: 'info' },
+    });
+
+  before(async () => {
+    await initCrypto();
+    natsA = await startNats();
+    servers.push(natsA);
+    natsB = await startNats();
+    servers.push(natsB);
+    redisA = await startRedis();
+    servers.push(redisA);
+    redisB = await startRedis();
+    servers.push(redisB);
+    keyA = generateKeyPair();
+    keyB = generateKeyPair();
+    const [portA, portB] = [await findFreePort(), await findFreePort()];
+    peerA = {
+      name: 'alpha',
+      url: `http://127.0.0.1:${portA}`,
+      fingerprint: relayFingerprint(keyA.publicKey),
+    };
+    peerB = {
+      name: 'beta',
+      url: `http://127.0.0.1:${portB}`,
+      fingerprint: relayFingerprint(keyB.publicKey),
+    };
+    alpha = await startRelay({
+      natsUrl: natsA.url,
+      redisUrl: redisA.url,
+      relayName: 'alpha',
+      relayKey: keyA,
+      peers: [peerB],
+      operatorPort: portA,
+      env: { ...FAST_RETRY, KOMRADE_LOG_LEVEL: 'info' },
+    });
+    beta = await startBeta();
+    root = await mkdtemp(join(tmpdir(), 'komrade-federation-'));
+  });
+
+  after(async () => {
+    await beta?.stop();
+    await alpha?.stop();
+    for (const s of servers.reverse()) await s.stop();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  /** Runs the real CLI for `who`, at home on `relay`; resolves with its parsed --json output. */
+  function komrade(who: string, relay: TestRelay, args: readonly string[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [MAIN, '--home', join(root, who), '--json', ...args], {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: root,
+          KOMRADE_OPERATOR: relay.operatorUrl,
+          KOMRADE_PASSPHRASE: PASS,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => {
+        if (code !== 0) reject(new Error(`${who} ${args.join(' ')}: exit ${code}: ${stderr}`));
+        else resolve(JSON.parse(stdout) as unknown);
+      });
+    });
+  }
+
+  test('federation - each relay serves a descriptor signed by its own key', async () => {
+    for (const [relay, key, name] of [
+      [alpha, keyA, 'alpha'],
+      [beta as TestRelay, keyB, 'beta'],
+    ] as const) {
+      const res = await fetch(`${relay.operatorUrl}/v1/relay/descriptor`);
+      assert.equal(res.status, 200);
+      const d = openRelayDescriptor(
+        new Uint8Array(await res.arrayBuffer()),
+        relayFingerprint(key.publicKey),
+      );
+      assert.ok(d.ok);
+      assert.equal(d.value.relay, name);
+    }
+  });
+
+  test('federation - alice (alpha) and bob (beta) look each other up, meet and talk both ways with the komrade CLI', async () => {
+    const b = beta as TestRelay;
+    await komrade('alice', alpha, ['register', 'alice']);
+    const bob = (await komrade('bob', b, ['register', 'bob'])) as { fingerprint: string };
+    // a lookup on another relay goes through the home relay, which asks its peer
+    const seen = (await komrade('alice', alpha, ['whois', 'bob@beta'])) as {
+      name: string;
+      fingerprint: string;
+    };
+    assert.deepEqual([seen.name, seen.fingerprint], ['bob', bob.fingerprint]);
+
+    const m = (await komrade('alice', alpha, ['meet', 'bob@beta', '--note', 'from alpha'])) as {
+      name: string;
+      state: string;
+    };
+    assert.deepEqual([m.name, m.state], ['bob@beta', 'requested']);
+    // the request crosses relays by forwarding: wait until bob's relay has it
+    const req = await eventually('the contact request at beta', async () => {
+      const r = (await komrade('bob', b, ['requests'])) as {
+        requests: { name: string; note: string }[];
+      };
+      return r.requests.length > 0 ? r.requests : undefined;
+    });
+    assert.deepEqual(
+      req.map((r) => [r.name, r.note]),
+      [['alice@alpha', 'from alpha']],
+    );
+    await komrade('bob', b, ['accept', 'alice@alpha']);
+    await eventually('the accept at alpha', async () => {
+      const c = (await komrade('alice', alpha, ['contacts'])) as { name: string; state: string }[];
+      return c.some((x) => x.name === 'bob@beta' && x.state === 'established') ? true : undefined;
+    });
+
+    await komrade('alice', alpha, ['send', 'bob@beta', 'hello bob, from alpha']);
+    await komrade('bob', b, ['send', 'alice@alpha', 'hello alice, from beta']);
+    await komrade('bob', b, ['send', 'alice@alpha', 'second line']);
+    type Inbox = { messages: { from: string; text: string }[]; rejected: number };
+    const inbox = async (who: string, relay: TestRelay, want: number) => {
+      const got: { from: string; text: string }[] = [];
+      await eventually(`${want} messages for ${who}`, async () => {
+        const r = (await komrade(who, relay, ['inbox'])) as Inbox;
+        assert.equal(r.rejected, 0);
+        got.push(...r.messages);
+        return got.length >= want ? true : undefined;
+      });
+      return got.map((x) => [x.from, x.text]);
+    };
+    assert.deepEqual(await inbox('bob', b, 1), [['alice@alpha', 'hello bob, from alpha']]);
+    assert.deepEqual(await inbox('alice', alpha, 2), [
+      ['bob@beta', 'hello alice, from beta'],
+      ['bob@beta', 'second line'],
+    ]);
+  });
+
+  test('federation - beta stops during a burst and restarts; every message arrives exactly once', async () => {
+    const fromAlpha = new KomradeClient({
+      transport: httpTransport({ baseUrl: alpha.operatorUrl }),
+    });
+    let atBeta = new KomradeClient({
+      transport: httpTransport({ baseUrl: (beta as TestRelay).operatorUrl }),
+    });
+    const box = newMailbox('beta');
+    await atBeta.createMailbox(box);
+    const sender = generateKeyPair();
+    const total = 400;
+    const msg = (i: number) => ({
+      to: targetOf(box),
+      kind: ContentKind.Text,
+      content: enc.encode(`burst ${i}`),
+    });
+    const first = 150;
+    await fromAlpha.send(
+      sender,
+      Array.from({ length: first }, (_, i) => msg(i)),
+    );
+    // a real stop: beta's four services go away and its operator port closes
+    await (beta as TestRelay).stop();
+    beta = undefined;
+    await assert.rejects(fetch(`${peerB.url}/v1/info`));
+    // alpha keeps accepting mail for beta meanwhile: it waits in alpha's outbound stream
+    await fromAlpha.send(
+      sender,
+      Array.from({ length: total - first }, (_, i) => msg(first + i)),
+    );
+    await eventually('mail queued at alpha for beta', async () =>
+      (await outboundPending(natsA.url, 'beta')) > 0 ? true : undefined,
+    );
+    // "a while": several failed deliveries with backoff
+    await eventually('alpha retrying', async () => {
+      const r = alpha.logs.lines.filter((l) => l.includes('peer relay not reached'));
+      return r.length >= 3 ? true : undefined;
+    });
+    beta = await startBeta();
+    atBeta = new KomradeClient({ transport: httpTransport({ baseUrl: beta.operatorUrl }) });
+    await eventually('alpha outbound drained', async () =>
+      (await outboundPending(natsA.url, 'beta')) === 0 ? true : undefined,
+    );
+    const texts: string[] = [];
+    await eventually(`${total} messages at beta`, async () => {
+      const r = await atBeta.receive(box);
+      assert.deepEqual(r.rejected, [], 'no duplicates (replays) and nothing forged');
+      texts.push(...r.messages.map((m) => dec.decode(m.opened.body.content)));
+      return texts.length >= total ? true : undefined;
+    });
+    assert.equal(texts.length, total);
+    assert.deepEqual(
+      [...texts].sort(),
+      Array.from({ length: total }, (_, i) => `burst ${i}`).sort(),
+      'every message exactly once',
+    );
+    // and nothing more arrives afterwards
+    const late = await atBeta.receive(box);
+    assert.equal(late.messages.length + late.rejected.length, 0);
+  });
+
+  test('federation - a forged relay (the name alpha, another key) is refused; its mail never reaches a mailbox', async () => {
+    const b = beta as TestRelay;
+    const atBeta = new KomradeClient({ transport: httpTransport({ baseUrl: b.operatorUrl }) });
+    const box = newMailbox('beta');
+    await atBeta.createMailbox(box);
+    const forgedKey = generateKeyPair();
+    const sealed = Array.from({ length: 5 }, (_, i) => {
+      const s = sealMail({
+        to: box.address,
+        mailboxKey: box.keys.publicKey,
+        sender: generateKeyPair(),
+        kind: ContentKind.Text,
+        content: enc.encode(`forged ${i}`),
+        expiryHour: Math.floor(Date.now() / 3_600_000) + 2,
+        timestampMs: Date.now(),
+        messageId: crypto.getRandomValues(new Uint8Array(16)),
+      });
+      assert.ok(s.ok);
+      return {
+        ...s.value,
+        bytes: withPostage(s.value.bytes, s.value.relayLength, mintPostage(s.value.id, 12)),
+      };
+    });
+    const batch = encodeEnvelopeBatch(sealed.map((s) => s.bytes));
+    // through the same client code a real relay uses: refused, typed
+    const forged = new PeerClient({ relayName: 'alpha', keys: forgedKey, timeoutMs: 10_000 });
+    const res = await forged.send(peerB, RelayKind.MailRequest, batch);
+    assert.deepEqual(res, { ok: false, code: 'ERR_PEER_AUTH' });
+    // and on the wire: 401 with the registry code
+    const raw = sealRelayMessage(
+      forgedKey,
+      {
+        kind: RelayKind.MailRequest,
+        from: 'alpha',
+        to: 'beta',
+        timestampMs: Date.now(),
+        nonce: crypto.getRandomValues(new Uint8Array(16)),
+      },
+      batch,
+    );
+    assert.ok(raw.ok);
+    const http = await fetch(`${peerB.url}/v1/relay/mail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: raw.value,
+    });
+    assert.equal(http.status, 401);
+    assert.equal(((await http.json()) as { error: { code: string } }).error.code, 'ERR_PEER_AUTH');
+    // a forged lookup is refused the same way
+    const lookup = await forged.send(peerB, RelayKind.LookupRequest, new Uint8Array([1]));
+    assert.deepEqual(lookup, { ok: false, code: 'ERR_PEER_AUTH' });
+
+    // nothing of it anywhere in beta's Redis, and the mailbox is empty
+    const dump = await dumpRedis(redisB.url);
+    assert.ok(
+      !dumpContains(
+        dump,
+        sealed.map((s) => s.id),
+      ),
+      'no forged envelope id in Redis',
+    );
+    assert.ok(
+      !dumpContains(
+        dump,
+        sealed.map((s) => s.bytes.subarray(s.bytes.length - 64)),
+      ),
+      'no forged ciphertext in Redis',
+    );
+    const got = await atBeta.receive(box);
+    assert.equal(got.messages.length + got.rejected.length, 0);
+  });
+});
