@@ -410,9 +410,8 @@ export class Engine {
     },
 
     /** Drops a pending request unanswered (the sender is not told). */
-    decline: async (rawName) => {
+    decline: async (name) => {
       const s = this.need();
-      const name = parseName(rawName);
       s.account.requests = s.account.requests.filter((r) => r.name !== name);
       await this.persist();
       return this.publish(s);
@@ -436,9 +435,8 @@ export class Engine {
       return this.publish(s);
     },
 
-    markRead: async (rawName) => {
+    markRead: async (name) => {
       const s = this.need();
-      const name = parseName(rawName);
       if ((s.history.unread[name] ?? 0) === 0) return this.snapshotOf(s);
       s.history.unread[name] = 0;
       await this.persist();
