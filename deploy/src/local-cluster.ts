@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type ServiceName } from '@komrade/protocol';
@@ -138,6 +139,7 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     const webDir = o.webDir ?? nonEmpty(baseEnv['KOMRADE_WEB_DIR']) ?? builtWebDir();
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
+      KOMRADE_VOUCH_SECRET: await vouchSecret(stateDir, baseEnv),
       KOMRADE_NATS_URLS: nats.url,
       KOMRADE_REDIS_URL: redis.url,
       KOMRADE_RELAY_NAME: relay,
@@ -341,6 +343,27 @@ function indent(text: string): string {
 function builtWebDir(): string | undefined {
   const dir = fileURLToPath(new URL('../../../client/web/dist', import.meta.url));
   return existsSync(join(dir, 'index.html')) ? dir : undefined;
+}
+
+/**
+ * The vouch secret (SPEC 20.7): the environment's if set, else the one kept in
+ * `<stateDir>/vouch-secret`, made once (32 random bytes, hex, mode 0600) so that vouch
+ * tokens stored in the state directory's JetStream keep matching across restarts.
+ */
+async function vouchSecret(stateDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const given = nonEmpty(env['KOMRADE_VOUCH_SECRET']);
+  if (given !== undefined) return given;
+  const file = join(stateDir, 'vouch-secret');
+  const fresh = randomBytes(32).toString('hex');
+  try {
+    await writeFile(file, `${fresh}\n`, { flag: 'wx', mode: 0o600 });
+    return fresh;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const kept = (await readFile(file, 'utf8')).trim();
+  if (!/^[0-9a-fA-F]{64}$/.test(kept)) throw new Error(`${file} must hold 64 hex digits`);
+  return kept;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

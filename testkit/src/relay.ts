@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { start as startOperator, operatorConfig, type RunningOperator } from '@komrade/operator';
 import { start as startPurge, purgeConfig, type RunningPurge } from '@komrade/purge';
 import { start as startSorter, sorterConfig, type RunningSorter } from '@komrade/sorter';
@@ -6,6 +7,11 @@ import { generateKeyPair, initCrypto, relayFingerprint, type KeyPair } from '@ko
 import { createLogger, formatPeers, formatRelayKey, type Peer } from '@komrade/service-runtime';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { LogSink } from './log-sink.js';
+
+/** The vouch secret of every test relay (tests may override it through `env`). */
+export const TEST_VOUCH_SECRET = createHash('sha256')
+  .update('komrade testkit vouch secret')
+  .digest('hex');
 
 export interface RelayOptions {
   readonly natsUrl: string;
@@ -66,6 +72,8 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
     KOMRADE_RELAY_KEY: formatRelayKey(relayKey),
     ...(o.peers ? { KOMRADE_PEERS: formatPeers(o.peers), KOMRADE_PEER_POSTAGE_BITS: '2' } : {}),
     ...(o.operatorPort !== undefined ? { KOMRADE_OPERATOR_PORT: String(o.operatorPort) } : {}),
+    // fixed, so a relay restarted by a test keeps matching its stored vouch tokens
+    KOMRADE_VOUCH_SECRET: TEST_VOUCH_SECRET,
     ...o.env,
   };
   const logs = new LogSink();
@@ -104,7 +112,7 @@ export async function startRelay(o: RelayOptions): Promise<TestRelay> {
       : undefined;
     if (operator) started.push(operator);
     const metricsUrls: Record<string, string> = {};
-    for (const [name, svc] of Object.entries({ operator, sorter, purge }))
+    for (const [name, svc] of Object.entries({ operator, sorter, purge, vouch }))
       if (svc?.metricsUrl) metricsUrls[name] = svc.metricsUrl;
     const relayName = env['KOMRADE_RELAY_NAME'] ?? 'test';
     return {
