@@ -149,7 +149,10 @@ export function startForwarders(deps: ForwarderDeps): { stop(): Promise<void> } 
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      if (abort.signal.aborted) return resolve();
+      if (abort.signal.aborted) {
+        resolve();
+        return;
+      }
       const t = setTimeout(done, ms);
       function done(): void {
         clearTimeout(t);
