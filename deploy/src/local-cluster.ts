@@ -18,6 +18,7 @@ import { describeExit, type ManagedProcess } from './managed-process.js';
 import { isAlive } from './process-check.js';
 import { startNatsServer } from './nats-server.js';
 import { startRedisServer } from './redis-server.js';
+import { keptRelayKey } from './relay-key.js';
 import type { RunningServer } from './running-server.js';
 import { requestHealth } from './service-health.js';
 import { spawnService } from './service-process.js';
@@ -140,6 +141,7 @@ async function startLocked(o: LocalClusterOptions, ctx: StartContext): Promise<L
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       KOMRADE_VOUCH_SECRET: await vouchSecret(stateDir, baseEnv),
+      KOMRADE_RELAY_KEY: await keptRelayKey(stateDir, baseEnv),
       KOMRADE_NATS_URLS: nats.url,
       KOMRADE_REDIS_URL: redis.url,
       KOMRADE_RELAY_NAME: relay,
