@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +37,10 @@ const CHROMIUM_ARGS = [
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 const PASS = 'a long web passphrase';
+/** axe-core, run in each screen at each size: WCAG 2.1 A and AA rules, contrast included. */
+const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+  .then((r) => r.violations.map((v) => \`\${v.id} (\${v.impact}): \${v.help} at \${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}\`))`;
 /** Waits for the UI: generous, since two cores run the relay, two pages and the test. */
 const UI_TIMEOUT_MS = 90_000;
 
@@ -53,6 +58,8 @@ describe('web client end to end (headless Chromium, real servers)', () => {
   let origin: string;
   const requests: { who: string; url: string }[] = [];
   const problems: string[] = [];
+  const a11y: string[] = [];
+  let axe = '';
   const komrades = new Map<string, Komrade>();
 
   before(async () => {
@@ -64,6 +71,7 @@ describe('web client end to end (headless Chromium, real servers)', () => {
       throw new Error(
         `The web client is not built (${WEB_DIR}). Build it with: npm run build -w @komrade/web`,
       );
+    axe = await readFile(AXE_SOURCE, 'utf8');
     await rm(ARTIFACTS, { recursive: true, force: true });
     await mkdir(ARTIFACTS, { recursive: true });
     await initCrypto();
@@ -124,7 +132,11 @@ describe('web client end to end (headless Chromium, real servers)', () => {
     return k;
   }
 
-  /** The current screen at both sizes, as <name>-phone.png and <name>-desktop.png. */
+  /**
+   * The current screen at both sizes, as <name>-phone.png and <name>-desktop.png, each
+   * checked by axe-core (injected through the DevTools protocol, which the page's CSP
+   * does not govern; the page itself never loads it).
+   */
   async function shoot(page: Page, name: string): Promise<void> {
     const was = page.viewportSize() ?? PHONE;
     for (const [size, viewport] of [
@@ -137,6 +149,9 @@ describe('web client end to end (headless Chromium, real servers)', () => {
         'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))',
       );
       await page.screenshot({ path: join(ARTIFACTS, `${name}-${size}.png`), fullPage: false });
+      if (!(await page.evaluate('typeof axe !== "undefined"'))) await page.evaluate(axe);
+      const found = await page.evaluate<string[]>(AXE_RUN);
+      a11y.push(...found.map((v) => `${name} ${size}: ${v}`));
     }
     await page.setViewportSize(was);
   }
@@ -370,5 +385,9 @@ describe('web client end to end (headless Chromium, real servers)', () => {
     assert.ok(requests.some((r) => r.url === `${origin}/v1/info`));
     assert.ok(requests.some((r) => r.url === `${origin}/v1/fetch`));
     assert.deepEqual(problems, []);
+  });
+
+  test('web - every screen passes axe-core (WCAG 2.1 A and AA: labels, roles, contrast)', () => {
+    assert.deepEqual(a11y, []);
   });
 });
