@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from './lua-script.js';
+import { defineAllScripts, type RedisClient } from './lua-script.js';
 
 export interface RedisTarget {
   /** One URL for a standalone server; the seed nodes of a Redis Cluster. */
@@ -25,6 +25,7 @@ export async function connectRedis(target: RedisTarget, name: string): Promise<R
   };
   if (!target.cluster) {
     const client = new Redis(target.urls[0] ?? 'redis://127.0.0.1:6379', options);
+    defineAllScripts(client);
     await client.connect();
     return client;
   }
@@ -48,6 +49,7 @@ export async function connectRedis(target: RedisTarget, name: string): Promise<R
       ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
     },
   });
+  defineAllScripts(cluster);
   await cluster.connect();
   return cluster;
 }
