@@ -22,6 +22,17 @@ const SCRAPE_CONFIG = 'deploy/prometheus/prometheus.yml';
 const DELIBERATELY_OMITTED: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 /**
+ * Histograms of a count of things, which have no unit to end their name with; each with
+ * the reason. Add one only when the value really is a plain count.
+ */
+const COUNT_HISTOGRAMS: ReadonlyMap<string, string> = new Map([
+  [
+    'komrade_fanout_size',
+    'member mailboxes one collective post was copied into (issue 5 names it)',
+  ],
+]);
+
+/**
  * Series the dashboard may use that no service exports, because Prometheus makes them
  * itself for every target.
  */
@@ -287,7 +298,8 @@ describe('exported metrics, read from the services source', () => {
     for (const m of scanExportedMetrics().metrics) {
       assert.match(m.name, /^komrade_[a-z0-9_]+$/, `${m.name} (${m.file})`);
       if (m.kind === 'counter') assert.match(m.name, /_total$/, m.name);
-      if (m.kind === 'histogram') assert.match(m.name, /_(seconds|bytes)$/, `${m.name}: a unit`);
+      if (m.kind === 'histogram' && !COUNT_HISTOGRAMS.has(m.name))
+        assert.match(m.name, /_(seconds|bytes)$/, `${m.name}: a unit`);
     }
   });
 });

@@ -56,7 +56,12 @@ describe('observability (real servers)', () => {
   }
 
   test('metrics move by the right amounts, traces follow an envelope, and nothing identifies anyone', async () => {
-    assert.deepEqual(Object.keys(relay.metricsUrls).sort(), ['operator', 'purge', 'sorter']);
+    assert.deepEqual(Object.keys(relay.metricsUrls).sort(), [
+      'operator',
+      'purge',
+      'sorter',
+      'vouch',
+    ]);
     const before = await scrape();
     const client = new KomradeClient({ transport: httpTransport({ baseUrl: relay.operatorUrl }) });
     const box = newMailbox('test');

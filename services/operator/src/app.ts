@@ -1,5 +1,6 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandlers } from './http-errors.js';
+import { collectiveRoutes } from './routes/collective-routes.js';
 import { directoryRoutes } from './routes/directory-routes.js';
 import type { OperatorDeps } from './operator-deps.js';
 import { infoRoutes } from './routes/info-routes.js';
@@ -48,6 +49,7 @@ export function buildApp(deps: OperatorDeps): FastifyInstance {
   mailRoute(app, deps);
   mailboxRoutes(app, deps);
   directoryRoutes(app, deps);
+  collectiveRoutes(app, deps);
   relayRoutes(app, deps);
   if (deps.config.webDir !== undefined) webStatic(app, deps.config.webDir);
   return app;

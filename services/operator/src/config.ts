@@ -27,6 +27,7 @@ export function operatorConfig(env: Record<string, string | undefined>) {
       KOMRADE_BODY_LIMIT_BYTES: common.count(1024 * 1024, 1024, 64 * 1024 * 1024),
       KOMRADE_REQUEST_TIMEOUT_MS: common.count(5000, 100, 120_000),
       KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
+      KOMRADE_WORLD_MAX_TTL_SEC: common.seconds(30 * 86400, 60, 365 * 86400),
       KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
       KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
       ...federationShape,
@@ -53,6 +54,8 @@ export function operatorConfig(env: Record<string, string | undefined>) {
     bodyLimitBytes: c.KOMRADE_BODY_LIMIT_BYTES,
     requestTimeoutMs: c.KOMRADE_REQUEST_TIMEOUT_MS,
     mailMaxTtlSec: c.KOMRADE_MAIL_MAX_TTL_SEC,
+    /** Longest lifetime of a world post (told to clients in /v1/info; the sorter enforces it). */
+    worldMaxTtlSec: c.KOMRADE_WORLD_MAX_TTL_SEC,
     jsReplicas: c.KOMRADE_JS_REPLICAS,
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
     /** Relay identity and peers (SPEC.md section 19). */

@@ -8,6 +8,11 @@ import { traceHeaders } from '@komrade/service-runtime';
 export interface MailSink {
   /** `span`: the request's trace, continued by the sorter through message headers. */
   publish(envelopes: readonly DecodedEnvelope[], span?: Span): Promise<void>;
+  /**
+   * One envelope for a collective's fan-out address, on the fan-out subject of the same
+   * stream (SPEC 20.6). Absent: the relay does not take collective posts.
+   */
+  publishFanout?(envelope: DecodedEnvelope, span?: Span): Promise<void>;
 }
 
 /**
@@ -25,10 +30,22 @@ export class JetStreamMailSink implements MailSink {
   }
 
   async publish(envelopes: readonly DecodedEnvelope[], span?: Span): Promise<void> {
+    await this.publishOn(SUBJECTS.mailInbound, envelopes, span);
+  }
+
+  async publishFanout(envelope: DecodedEnvelope, span?: Span): Promise<void> {
+    await this.publishOn(SUBJECTS.mailFanout, [envelope], span);
+  }
+
+  private async publishOn(
+    subject: string,
+    envelopes: readonly DecodedEnvelope[],
+    span?: Span,
+  ): Promise<void> {
     try {
       await Promise.all(
         envelopes.map((e) =>
-          this.js.publish(SUBJECTS.mailInbound, e.bytes, {
+          this.js.publish(subject, e.bytes, {
             msgID: toHex(e.id),
             timeout: this.timeoutMs,
             ...(span ? { headers: traceHeaders(span) } : {}),

@@ -5,6 +5,9 @@ import {
   mailboxKeys,
   sessionKey,
   toHex,
+  WORLD_EXPIRY_SCAN_PATTERN,
+  WORLD_SCRIPTS,
+  worldKeysFromExpiryKey,
 } from '@komrade/protocol';
 import { LuaScript, type RedisClient } from '@komrade/service-runtime';
 import type { Redis } from 'ioredis';
@@ -12,6 +15,7 @@ import type { Redis } from 'ioredis';
 const scripts = {
   ack: new LuaScript(MAILBOX_SCRIPTS.ack, 4),
   sweep: new LuaScript(MAILBOX_SCRIPTS.sweep, 3),
+  sweepWorld: new LuaScript(WORLD_SCRIPTS.sweep, 3),
 };
 
 /** Purge's side of the Redis mailbox layout: delete on ack, expire the rest. */
@@ -54,6 +58,37 @@ export class PurgeStore {
       for (;;) {
         const n = await scripts.sweep.run(node, [k.msgs, k.order, k.expiry], [nowMs]);
         if (typeof n !== 'number') throw new Error('unexpected sweep script reply');
+        removed += n;
+        if (n < 1000) break;
+      }
+    }
+    return { cursor: next, removed };
+  }
+
+  /**
+   * One page of the world post sweep over one Redis node (SPEC 12.1): SCAN for days'
+   * expiry indexes, remove what is due in each; resumable like sweepPage.
+   */
+  async sweepWorldPage(
+    node: Redis,
+    cursor: string,
+    nowMs: number,
+    count = 500,
+  ): Promise<{ cursor: string; removed: number }> {
+    const [next, keys] = await node.scan(
+      cursor,
+      'MATCH',
+      WORLD_EXPIRY_SCAN_PATTERN,
+      'COUNT',
+      count,
+    );
+    let removed = 0;
+    for (const key of keys) {
+      const k = worldKeysFromExpiryKey(key);
+      if (!k) continue;
+      for (;;) {
+        const n = await scripts.sweepWorld.run(node, [k.msgs, k.order, k.expiry], [nowMs]);
+        if (typeof n !== 'number') throw new Error('unexpected world sweep script reply');
         removed += n;
         if (n < 1000) break;
       }

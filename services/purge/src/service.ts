@@ -52,7 +52,7 @@ export async function start(config: PurgeConfig, deps: PurgeDeps = {}): Promise<
   const metrics = new PurgeMetrics(telemetry.meter, redis);
   const store = new PurgeStore(redis);
   const stats = new ServiceStats();
-  const counts: SweepCounts = { sweeps: 0, expired: 0, lastSweepMs: 0 };
+  const counts: SweepCounts = { sweeps: 0, expired: 0, worldExpired: 0, lastSweepMs: 0 };
   const loops: RequestLoop[] = [
     serveRequests({
       nc,

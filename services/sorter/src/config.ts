@@ -30,6 +30,8 @@ export function sorterConfig(env: Record<string, string | undefined>) {
       KOMRADE_MAIL_STREAM_MAX_BYTES: common.count(256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
       KOMRADE_SORT_CONCURRENCY: common.count(256, 1, 4096),
       KOMRADE_QUOTA_RETRY_MS: common.count(30_000, 100, 3_600_000),
+      KOMRADE_FANOUT_CACHE_MS: common.count(2000, 0, 600_000),
+      KOMRADE_WORLD_MAX_TTL_SEC: common.seconds(30 * 86400, 60, 365 * 86400),
       ...federationShape,
       KOMRADE_FORWARD_BATCH_BYTES: common.count(512 * 1024, 70_000, 64 * 1024 * 1024),
       KOMRADE_FORWARD_RETRY_MIN_MS: common.count(1000, 10, 3_600_000),
@@ -61,6 +63,10 @@ export function sorterConfig(env: Record<string, string | undefined>) {
     mailStreamMaxBytes: c.KOMRADE_MAIL_STREAM_MAX_BYTES,
     sortConcurrency: c.KOMRADE_SORT_CONCURRENCY,
     quotaRetryMs: c.KOMRADE_QUOTA_RETRY_MS,
+    /** How long a collective's member list is reused for fan-out (0: ask vouch every time). */
+    fanoutCacheMs: c.KOMRADE_FANOUT_CACHE_MS,
+    /** Longest lifetime an author may give a world post. */
+    worldMaxTtlSec: c.KOMRADE_WORLD_MAX_TTL_SEC,
     /** Relay identity and peers (SPEC.md section 19). */
     federation: federation.config,
     forwardBatchBytes: c.KOMRADE_FORWARD_BATCH_BYTES,

@@ -1,14 +1,33 @@
-import { MAILBOX_SCRIPTS, mailboxKeys, nonceKey, sessionKey, toHex } from '@komrade/protocol';
+import {
+  MAILBOX_SCRIPTS,
+  mailboxKeys,
+  nonceKey,
+  sessionKey,
+  toHex,
+  type FanoutTarget,
+} from '@komrade/protocol';
 import { LuaScript, waitForReplicas, type RedisClient } from '@komrade/service-runtime';
+import { Cluster } from 'ioredis';
 
 const scripts = {
   store: new LuaScript(MAILBOX_SCRIPTS.store, 3),
+  storeIfKey: new LuaScript(MAILBOX_SCRIPTS.storeIfKey, 4),
   fetch: new LuaScript(MAILBOX_SCRIPTS.fetch, 4),
   create: new LuaScript(MAILBOX_SCRIPTS.create, 1),
   openSession: new LuaScript(MAILBOX_SCRIPTS.openSession, 3),
 };
 
 export type StoreOutcome = 'stored' | 'duplicate' | 'over-quota' | 'expired';
+/** A fan-out write also skips a mailbox not registered with the member's announced key. */
+export type FanoutOutcome = StoreOutcome | 'wrong-key';
+
+const OUTCOME: Readonly<Record<number, FanoutOutcome>> = {
+  1: 'stored',
+  0: 'duplicate',
+  [-1]: 'over-quota',
+  [-2]: 'expired',
+  [-3]: 'wrong-key',
+};
 
 /** The sorter's side of the Redis mailbox layout (see protocol/src/store/mailbox-layout.ts). */
 export class SorterMailboxStore {
@@ -62,6 +81,75 @@ export class SorterMailboxStore {
       default:
         throw new Error('unexpected store script reply');
     }
+  }
+
+  /**
+   * Writes one envelope into many member mailboxes (a collective's fan-out): every write
+   * is issued at once, so auto-pipelining sends them as one batch per Redis node, each
+   * only into a mailbox registered with the key its member announced. Then, when
+   * replicas must confirm, one WAIT per master node rather than one per mailbox. Throws
+   * if a write fails or too few replicas confirm: the caller leaves the message in
+   * JetStream, and the writes already done are harmless to repeat (idempotent by id).
+   */
+  async storeFanout(
+    targets: readonly FanoutTarget[],
+    envelopeId: Uint8Array,
+    envelope: Uint8Array,
+    seq: number,
+    expiresAtMs: number,
+    quota: number,
+    nowMs: number,
+  ): Promise<Record<FanoutOutcome, number>> {
+    const id = Buffer.from(envelopeId);
+    const bytes = Buffer.from(envelope);
+    const replies = await Promise.all(
+      targets.map((t) => {
+        const k = mailboxKeys(toHex(t.mailboxId));
+        return scripts.storeIfKey.run(
+          this.redis,
+          [k.key, k.msgs, k.order, k.expiry],
+          [Buffer.from(t.mailboxKey), id, bytes, seq, expiresAtMs, quota, nowMs],
+        );
+      }),
+    );
+    const counts: Record<FanoutOutcome, number> = {
+      stored: 0,
+      duplicate: 0,
+      'over-quota': 0,
+      expired: 0,
+      'wrong-key': 0,
+    };
+    for (const r of replies) {
+      const o = typeof r === 'number' ? OUTCOME[r] : undefined;
+      if (o === undefined) throw new Error('unexpected store script reply');
+      counts[o]++;
+    }
+    const written = counts.stored + counts.duplicate;
+    const first = targets[0];
+    if (written > 0 && first && this.durability.replicas > 0) await this.waitAllMasters(first);
+    return counts;
+  }
+
+  /** One WAIT on every master that may hold this client's recent writes. */
+  private async waitAllMasters(any: FanoutTarget): Promise<void> {
+    const { replicas, timeoutMs } = this.durability;
+    const acks =
+      this.redis instanceof Cluster
+        ? await Promise.all(
+            this.redis.nodes('master').map(async (node) => {
+              const n = await node.call('WAIT', replicas, timeoutMs);
+              return typeof n === 'number' ? n : 0;
+            }),
+          )
+        : [
+            await waitForReplicas(
+              this.redis,
+              mailboxKeys(toHex(any.mailboxId)).msgs,
+              replicas,
+              timeoutMs,
+            ),
+          ];
+    if (acks.some((n) => n < replicas)) throw new Error('fan-out writes not yet replicated');
   }
 
   /** The mailbox's public key, or undefined when there is no such mailbox. */

@@ -19,6 +19,9 @@ import {
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SorterConfig } from './config.js';
 import { SorterMetrics } from './sorter-metrics.js';
+import { vouchMemberLookup } from './fanout.js';
+import { handleWorldList, handleWorldPublish, type WorldDeps } from './world-handlers.js';
+import { WorldStore } from './world-store.js';
 import { startFederation } from './federation.js';
 import { handleCreate, handleFetch, handleSession, type MailboxDeps } from './mailbox-handlers.js';
 import { SorterMailboxStore } from './mailbox-store.js';
@@ -86,12 +89,23 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
     proofWindowSec: config.proofWindowSec,
     mailboxTtlSec: config.mailboxTtlSec,
   };
+  const wdeps: WorldDeps = {
+    store: new WorldStore(redis, {
+      replicas: config.redisWaitReplicas,
+      timeoutMs: config.redisWaitTimeoutMs,
+    }),
+    relayName: config.relayName,
+    now,
+    maxTtlSec: config.worldMaxTtlSec,
+  };
   const queue = queueGroup('sorter');
   const conn = nc;
   const endpoints: [string, (d: Uint8Array) => Promise<Uint8Array>][] = [
     [SUBJECTS.mailboxCreate, (d) => handleCreate(mdeps, d)],
     [SUBJECTS.mailboxSession, (d) => handleSession(mdeps, d)],
     [SUBJECTS.mailboxFetch, (d) => handleFetch(mdeps, d)],
+    [SUBJECTS.worldPublish, (d) => handleWorldPublish(wdeps, d)],
+    [SUBJECTS.worldList, (d) => handleWorldList(wdeps, d)],
   ];
   const loops: RequestLoop[] = [
     ...endpoints.map(([subject, handle]) =>
@@ -121,6 +135,7 @@ export async function start(config: SorterConfig, deps: SorterDeps = {}): Promis
   });
   const sorting = await startSortLoop({
     outbound: federation?.outbound,
+    members: vouchMemberLookup(conn, { cacheMs: config.fanoutCacheMs, timeoutMs: 5000, now }),
     nc: conn,
     store,
     log,

@@ -1,8 +1,9 @@
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeEnvelope, MAIL_CONSUMER, STREAMS } from '@komrade/protocol';
+import { decodeEnvelope, MAIL_CONSUMER, STREAMS, SUBJECTS } from '@komrade/protocol';
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { contextFromHeaders, type Logger } from '@komrade/service-runtime';
+import { sortFanout, type MemberLookup } from './fanout.js';
 import type { SorterMetrics } from './sorter-metrics.js';
 import type { OutboundQueue } from './forward-queue.js';
 import type { SorterMailboxStore, StoreOutcome } from './mailbox-store.js';
@@ -23,10 +24,15 @@ export interface SortDeps {
   readonly tracer: Tracer;
   /** Federation: mail for peer relays goes here instead of a mailbox (SPEC.md 19.4). */
   readonly outbound?: OutboundQueue | undefined;
+  /** Collectives: who a fan-out address reaches (SPEC.md 20.6); without it, fan-out mail is dropped. */
+  readonly members?: MemberLookup | undefined;
 }
 
 /** Low-cardinality counters of what the sorter did (outcome names only). */
-export type SortCounts = Record<StoreOutcome | 'invalid' | 'retry' | 'forwarded', number>;
+export type SortCounts = Record<
+  StoreOutcome | 'invalid' | 'retry' | 'forwarded' | 'fanout',
+  number
+>;
 
 export function newSortCounts(): SortCounts {
   return {
@@ -37,6 +43,7 @@ export function newSortCounts(): SortCounts {
     invalid: 0,
     retry: 0,
     forwarded: 0,
+    fanout: 0,
   };
 }
 
@@ -81,6 +88,28 @@ export async function sortOne(
   return { action: 'ack', outcome };
 }
 
+/**
+ * A post to a collective's fan-out address: one write per member mailbox, acked only once
+ * every write is done (a throw naks it, for the caller to count as a retry).
+ */
+async function fanOut(deps: SortDeps, m: JsMsg, span: ReturnType<Tracer['startSpan']>) {
+  const members = deps.members;
+  const r = members
+    ? await sortFanout({ ...deps, members }, m.data, m.seq)
+    : ({ action: 'term', outcome: 'invalid', members: 0, outcomes: undefined } as const);
+  deps.counts[r.outcome]++;
+  deps.metrics.sorted.add(1, { outcome: r.outcome });
+  span.setAttribute('komrade.outcome', r.outcome);
+  if (r.action === 'ack' && r.outcomes) {
+    deps.metrics.fanoutSize.record(r.members);
+    deps.metrics.mailboxWrites.add(r.outcomes.stored);
+    m.ack();
+  } else {
+    deps.log.warn('dropped a post for an unknown fan-out address');
+    m.term();
+  }
+}
+
 /** Pulls from the mail stream and sorts with bounded concurrency (Redis auto-pipelines). */
 export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<void> }> {
   const js = jetstream(deps.nc);
@@ -93,6 +122,10 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
     // continues the operator's trace (context in the message headers); no identifiers
     const span = deps.tracer.startSpan('sorter.sort', {}, contextFromHeaders(m.headers));
     try {
+      if (m.subject === SUBJECTS.mailFanout) {
+        await fanOut(deps, m, span);
+        return;
+      }
       const r = await sortOne(deps, m.data, m.seq);
       deps.counts[r.outcome]++;
       deps.metrics.sorted.add(1, { outcome: r.outcome });

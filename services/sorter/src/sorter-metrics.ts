@@ -8,6 +8,7 @@ export class SorterMetrics {
   readonly sorted: Counter;
   readonly sortSeconds: Histogram;
   readonly mailboxWrites: Counter;
+  readonly fanoutSize: Histogram;
 
   constructor(meter: Meter, nc: NatsConnection) {
     this.sorted = meter.createCounter('komrade_sorter_messages_total', {
@@ -24,6 +25,10 @@ export class SorterMetrics {
     });
     this.mailboxWrites = meter.createCounter('komrade_mailbox_writes_total', {
       description: 'Envelopes written into Redis mailboxes',
+    });
+    this.fanoutSize = meter.createHistogram('komrade_fanout_size', {
+      description: 'Member mailboxes one post to a collective was copied into',
+      advice: { explicitBucketBoundaries: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 4096] },
     });
     const lag = meter.createObservableGauge('komrade_jetstream_pending_messages', {
       description:

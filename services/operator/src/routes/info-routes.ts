@@ -14,6 +14,7 @@ export function infoRoutes(app: FastifyInstance, deps: OperatorDeps): void {
     protocol: PROTOCOL_VERSION,
     postageBits: deps.postage.currentBits,
     maxTtlSec: deps.config.mailMaxTtlSec,
+    worldMaxTtlSec: deps.config.worldMaxTtlSec,
     maxBatch: MAX_BATCH,
     plaintextBuckets: PLAINTEXT_BUCKETS,
     ciphertextSizes: [...CIPHERTEXT_SIZES],
