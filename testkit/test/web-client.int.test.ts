@@ -349,6 +349,26 @@ describe('web client end to end (headless Chromium, real servers)', () => {
       .waitFor({ timeout: UI_TIMEOUT_MS });
   });
 
+  test('web - a second tab cannot run the same account; Lock drops the keys until the passphrase', async () => {
+    const alice = must('alice');
+    const second = await alice.context.newPage();
+    await second.goto(`${origin}/`);
+    await second.getByLabel('Passphrase', { exact: true }).fill(PASS);
+    await second.getByRole('button', { name: 'Unlock' }).click();
+    await visible(second, 'already open with this account in another tab');
+    await second.close();
+
+    await alice.page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await alice.page.getByRole('heading', { name: 'Unlock your account' }).waitFor({
+      timeout: UI_TIMEOUT_MS,
+    });
+    await alice.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+    await alice.page.getByRole('button', { name: 'Unlock' }).click();
+    await alice.page.getByTestId('whoami').filter({ hasText: '@alice' }).waitFor({
+      timeout: UI_TIMEOUT_MS,
+    });
+  });
+
   test('web - an exported account imports into a fresh browser', async () => {
     const copy = await open('alice-copy', PHONE);
     await copy.page.goto(`${origin}/`);
