@@ -35,9 +35,20 @@ export interface NatsCluster {
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const binary = findBinary('nats-server');
   const root = await mkdtemp(join(tmpdir(), 'komrade-natsc-'));
+  // distinct ports (the OS may hand the same free port out twice in a row)
+  const taken = new Set<number>();
+  const port = async (): Promise<number> => {
+    for (;;) {
+      const p = await findFreePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
   const specs: { name: string; client: number; route: number }[] = [];
   for (let i = 1; i <= size; i++)
-    specs.push({ name: `n${i}`, client: await findFreePort(), route: await findFreePort() });
+    specs.push({ name: `n${i}`, client: await port(), route: await port() });
   const procs = new Map<string, ManagedProcess>();
 
   const startNode = async (s: (typeof specs)[number]): Promise<void> => {
@@ -90,11 +101,19 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   try {
     for (const s of specs) await startNode(s);
     const urls = specs.map((s) => `nats://127.0.0.1:${s.client}`);
+    // a node that exits at start (a port taken meanwhile) fails the wait at once, with its log
+    const failFast = (): Error | undefined => {
+      for (const [name, p] of procs)
+        if (p.exitStatus())
+          return new Error(`nats-server ${name} exited during start:\n${p.tail(10)}`);
+      return undefined;
+    };
     for (const u of urls)
       await waitUntil(() => jsReady(u), {
         what: `JetStream cluster through ${u}`,
         timeoutMs: 60_000,
         intervalMs: 250,
+        failFast,
       });
     return {
       urls,

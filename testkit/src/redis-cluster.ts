@@ -46,7 +46,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const binary = findBinary('redis-server');
   const root = await mkdtemp(join(tmpdir(), 'komrade-redisc-'));
   const ports: number[] = [];
-  for (let i = 0; i < masters * 2; i++) ports.push(await findFreePort());
+  while (ports.length < masters * 2) {
+    // distinct ports (the OS may hand the same free port out twice in a row)
+    const p = await findFreePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
   const procs = new Map<number, ManagedProcess>();
 
   const startNode = async (port: number): Promise<void> => {

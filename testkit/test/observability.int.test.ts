@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ContentKind, generateKeyPair, initCrypto } from '@komrade/protocol';
+import { describe, test } from 'node:test';
+import { ContentKind, generateKeyPair } from '@komrade/protocol';
 import { httpTransport, KomradeClient, newMailbox, senderIn, targetOf } from '@komrade/client';
-import { startRelay, type TestRelay } from '../src/relay.js';
-import { startNats, startRedis } from '../src/servers.js';
+import { useRelay } from '../src/relay-fixture.js';
 import { findIdentifiers, hasIpAddress } from '../src/privacy-scan.js';
 import { waitMailDrained } from '../src/store-scan.js';
 
@@ -29,26 +28,11 @@ function sum(m: Map<string, number>, name: string, labels: Record<string, string
 }
 
 describe('observability (real servers)', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let relay: TestRelay;
-
-  before(async () => {
-    await initCrypto();
-    nats = await startNats();
-    redis = await startRedis();
-    relay = await startRelay({ natsUrl: nats.url, redisUrl: redis.url });
-  });
-
-  after(async () => {
-    await relay?.stop();
-    await redis?.stop();
-    await nats?.stop();
-  });
+  const fx = useRelay();
 
   async function scrape(): Promise<Record<string, { text: string; m: Map<string, number> }>> {
     const out: Record<string, { text: string; m: Map<string, number> }> = {};
-    for (const [svc, url] of Object.entries(relay.metricsUrls)) {
+    for (const [svc, url] of Object.entries(fx.relay.metricsUrls)) {
       const text = await (await fetch(url)).text();
       out[svc] = { text, m: parseProm(text) };
     }
@@ -56,14 +40,16 @@ describe('observability (real servers)', () => {
   }
 
   test('metrics move by the right amounts, traces follow an envelope, and nothing identifies anyone', async () => {
-    assert.deepEqual(Object.keys(relay.metricsUrls).sort(), [
+    assert.deepEqual(Object.keys(fx.relay.metricsUrls).sort(), [
       'operator',
       'purge',
       'sorter',
       'vouch',
     ]);
     const before = await scrape();
-    const client = new KomradeClient({ transport: httpTransport({ baseUrl: relay.operatorUrl }) });
+    const client = new KomradeClient({
+      transport: httpTransport({ baseUrl: fx.relay.operatorUrl }),
+    });
     const box = newMailbox('test');
     await client.createMailbox(box);
     const alice = generateKeyPair();
@@ -76,11 +62,11 @@ describe('observability (real servers)', () => {
         content: new TextEncoder().encode(`m${i}`),
       })),
     );
-    await waitMailDrained(nats.url);
+    await waitMailDrained(fx.nats.url);
     const got = await client.receive(box, { acceptSender: senderIn([alice.publicKey]) });
     assert.equal(got.messages.length, n);
     // a bad request, to see an error code counted
-    await fetch(`${relay.operatorUrl}/v1/mail`, {
+    await fetch(`${fx.relay.operatorUrl}/v1/mail`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: new Uint8Array(8),
@@ -124,7 +110,7 @@ describe('observability (real servers)', () => {
     );
 
     // one trace from the operator's POST to the sorter's write
-    const spans = relay.spans.getFinishedSpans();
+    const spans = fx.relay.spans.getFinishedSpans();
     const mailSpan = spans.find(
       (s) => s.name === 'operator.mail' && s.attributes['komrade.envelopes'] === n,
     );
@@ -145,7 +131,7 @@ describe('observability (real servers)', () => {
           resource: s.resource.attributes,
         })),
       ),
-      relay.logs.text(),
+      fx.relay.logs.text(),
     ].join('\n');
     const needles = [
       box.address.id,
@@ -159,7 +145,7 @@ describe('observability (real servers)', () => {
       [],
       'an identifier leaked into telemetry or logs',
     );
-    const metricsAndSpans = haystacks.slice(0, haystacks.length - relay.logs.text().length);
+    const metricsAndSpans = haystacks.slice(0, haystacks.length - fx.relay.logs.text().length);
     assert.equal(hasIpAddress(metricsAndSpans), false, 'an IP address in metrics or spans');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   ContentKind,
@@ -8,33 +8,16 @@ import {
   encodeFetchRequest,
   encodeMailboxCreate,
   generateKeyPair,
-  initCrypto,
   isErrorCode,
   mintPostage,
   sealMail,
   withPostage,
 } from '@komrade/protocol';
 import { randomBytes } from '@komrade/client';
-import { startRelay, type TestRelay } from '../src/relay.js';
-import { startNats, startRedis } from '../src/servers.js';
+import { useRelay } from '../src/relay-fixture.js';
 
 describe('operator fuzz (real servers)', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let relay: TestRelay;
-
-  before(async () => {
-    await initCrypto();
-    nats = await startNats();
-    redis = await startRedis();
-    relay = await startRelay({ natsUrl: nats.url, redisUrl: redis.url });
-  });
-
-  after(async () => {
-    await relay?.stop();
-    await redis?.stop();
-    await nats?.stop();
-  });
+  const fx = useRelay();
 
   test('20,000 random and mutated bodies get only typed answers below 500, and memory stays bounded', async () => {
     const mb = generateKeyPair();
@@ -87,7 +70,7 @@ describe('operator fuzz (real servers)', () => {
     const worker = async (): Promise<void> => {
       while (next < cases.length) {
         const [path, body] = cases[next++] as [string, Uint8Array];
-        const res = await fetch(`${relay.operatorUrl}${path}`, {
+        const res = await fetch(`${fx.relay.operatorUrl}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: new Uint8Array(body),
@@ -103,11 +86,18 @@ describe('operator fuzz (real servers)', () => {
     };
     await Promise.all(Array.from({ length: 16 }, () => worker()));
     assert.equal(cases.length, 20_000);
-    assert.deepEqual(badAnswers.slice(0, 5), [], `untyped or 5xx answers: ${badAnswers.length}`);
+    assert.deepEqual(
+      badAnswers.slice(0, 5),
+      [],
+      `untyped or 5xx answers: ${badAnswers.length}; errors logged: ${fx.relay.logs.lines
+        .filter((l) => l.includes('"level":50'))
+        .slice(0, 3)
+        .join('\n')}`,
+    );
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     assert.equal(total, 20_000);
     // still up and answering
-    const info = await fetch(`${relay.operatorUrl}/v1/info`);
+    const info = await fetch(`${fx.relay.operatorUrl}/v1/info`);
     assert.equal(info.status, 200);
     const growthMiB = (process.memoryUsage.rss() - rssBefore) / 2 ** 20;
     assert.ok(growthMiB < 256, `RSS grew by ${growthMiB.toFixed(0)} MiB`);
