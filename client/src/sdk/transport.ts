@@ -25,6 +25,10 @@ export interface HttpTransportOptions {
 export function httpTransport(o: HttpTransportOptions): Transport {
   const f = o.fetch ?? globalThis.fetch;
   const base = o.baseUrl.replace(/\/+$/, '');
+  // An .onion name must never reach the system resolver or a clearnet socket: refuse here,
+  // before any lookup; onion operators are reached with socksTransport (@komrade/client/node).
+  if (/\.onion\.?$/i.test(new URL(base).hostname))
+    throw new KomradeError('ERR_CLIENT_UNREACHABLE', 'an .onion operator needs the Tor transport');
   const timeoutMs = o.timeoutMs ?? 15_000;
   const call = async (path: string, init: RequestInit): Promise<Response> => {
     try {
