@@ -1,4 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Of } from '../digest.js';
 import { CIPHERTEXT_SIZES } from './padding.js';
 import {
   MESSAGE_ID_SIZE,
@@ -67,10 +67,10 @@ function postageOffset(relayLen: number): number {
 /** Envelope id of encoded envelope bytes (postage excluded). */
 export function envelopeIdOf(bytes: Uint8Array, relayLen: number): Uint8Array {
   const off = postageOffset(relayLen);
-  const h = sha256.create();
-  h.update(bytes.subarray(0, off));
-  h.update(bytes.subarray(off + POSTAGE_SIZE));
-  return h.digest().slice(0, MESSAGE_ID_SIZE);
+  return sha256Of(bytes.subarray(0, off), bytes.subarray(off + POSTAGE_SIZE)).slice(
+    0,
+    MESSAGE_ID_SIZE,
+  );
 }
 
 export function decodeEnvelope(bytes: Uint8Array): Result<DecodedEnvelope> {
