@@ -213,6 +213,28 @@ const REQUIRED: Record<ServiceName, readonly string[]> = {
   purge: ['KOMRADE_NATS_URLS', 'KOMRADE_REDIS_URL', 'KOMRADE_REDIS_CLUSTER'],
 };
 
+/**
+ * Secrets: never written in a committed file. Deployments take them from a file made on
+ * the host (compose, systemd: `<file>.example` lists them empty) or a Kubernetes Secret;
+ * the checks stand in a value of the right shape.
+ */
+const SECRETS: Record<string, string> = {
+  KOMRADE_VOUCH_SECRET: '00'.repeat(32),
+};
+
+/** An env file, or, for one holding secrets, its committed `.example` with stand-ins. */
+function envFileOrExample(path: string): Env {
+  if (existsSync(join(repoRoot, path))) return parseEnvFile(path);
+  const example = parseEnvFile(`${path}.example`);
+  for (const [k, v] of Object.entries(example)) {
+    const standIn = SECRETS[k];
+    assert.ok(standIn !== undefined, `${path}.example: ${k} is not a secret`);
+    assert.equal(v, '', `${path}.example: ${k} has no value in Git`);
+    example[k] = standIn;
+  }
+  return example;
+}
+
 const mainOf = (s: ServiceName): string => `services/${s}/dist/src/main.js`;
 
 /** Which service a command line runs, if any. */
@@ -323,7 +345,13 @@ function containerEnv(c: Record<string, unknown>): Env {
   }
   for (const e of optArr(c.env, 'env')) {
     const entry = obj(e, 'env');
-    if (entry.value !== undefined) env[str(entry.name, 'env name')] = envValue(entry.value, 'env');
+    const name = str(entry.name, 'env name');
+    if (entry.value !== undefined) env[name] = envValue(entry.value, 'env');
+    else if (optObj(entry.valueFrom, 'valueFrom').secretKeyRef !== undefined) {
+      const standIn = SECRETS[name];
+      assert.ok(standIn !== undefined, `${name} comes from a Secret but is not a secret`);
+      env[name] = standIn;
+    }
   }
   return env;
 }
@@ -338,10 +366,29 @@ function deploymentService(o: K8sObject): ServiceName | undefined {
   return undefined;
 }
 
+/** komrade@<s>: /etc/komrade/komrade.env, then /etc/komrade/<s>.env if there is one. */
+function systemdEnv(s: ServiceName): Env {
+  const own = `deploy/systemd/${s}.env`;
+  const hasOwn = existsSync(join(repoRoot, own)) || existsSync(join(repoRoot, `${own}.example`));
+  return {
+    ...parseEnvFile('deploy/systemd/komrade.env'),
+    ...(hasOwn ? envFileOrExample(own) : {}),
+  };
+}
+
 const composeCommand = (s: Record<string, unknown>): string[] =>
   optArr(s.command, 'command').map((x) => str(x, 'command'));
+const composeEnvFiles = (s: Record<string, unknown>): string[] =>
+  s.env_file === undefined
+    ? []
+    : typeof s.env_file === 'string'
+      ? [s.env_file]
+      : arr(s.env_file, 'env_file').map((f) => str(f, 'env_file'));
 const composeEnv = (s: Record<string, unknown>): Env => ({
-  ...(s.env_file === 'komrade.env' ? composeEnvFile : {}),
+  ...composeEnvFiles(s).reduce<Env>(
+    (env, f) => ({ ...env, ...envFileOrExample(posix.join('deploy/compose', f)) }),
+    {},
+  ),
   ...Object.fromEntries(
     Object.entries(optObj(s.environment, 'environment')).map(([k, v]) => [k, envValue(v, k)]),
   ),
@@ -492,16 +539,45 @@ describe('deploy manifests: environment', () => {
     }
   });
 
-  test('systemd: komrade.env is a complete, valid environment for every service', () => {
-    const env = parseEnvFile('deploy/systemd/komrade.env');
-    for (const s of SERVICES) checkServiceEnv(`systemd komrade@${s}`, s, env);
+  test('systemd: komrade.env (and <service>.env) is a complete, valid environment', () => {
+    for (const s of SERVICES) checkServiceEnv(`systemd komrade@${s}`, s, systemdEnv(s));
+  });
+
+  test('secrets are never written in a committed file', () => {
+    const literal: [string, Env][] = [
+      ['deploy/compose/komrade.env', composeEnvFile],
+      ['deploy/systemd/komrade.env', parseEnvFile('deploy/systemd/komrade.env')],
+      ['k8s ConfigMap komrade-env', k8sEnvConfigMap],
+      ...composeServices.map(
+        ([n, s]) =>
+          [
+            `compose ${n} environment`,
+            Object.fromEntries(
+              Object.entries(optObj(s.environment, 'environment')).map(([k, v]) => [k, String(v)]),
+            ),
+          ] as [string, Env],
+      ),
+    ];
+    for (const [where, env] of literal)
+      for (const k of Object.keys(SECRETS)) assert.equal(env[k], undefined, `${where}: ${k}`);
+    for (const o of workloads)
+      for (const c of containers(podSpec(o.raw).spec))
+        for (const e of optArr(c.env, 'env').map((x) => obj(x, 'env')))
+          if (SECRETS[str(e.name, 'name')] !== undefined)
+            assert.equal(e.value, undefined, `${o.name}: ${String(e.name)} from a Secret only`);
+    const ignored = read('deploy/compose/.gitignore').split('\n');
+    for (const [, s] of composeServices)
+      for (const f of composeEnvFiles(s))
+        if (!existsSync(join(repoRoot, 'deploy/compose', f)))
+          assert.ok(ignored.includes(f), `deploy/compose/.gitignore keeps ${f} out of Git`);
   });
 
   test('every KOMRADE_* variable set anywhere in deploy/ is in KNOWN_VARIABLES', () => {
     const set: string[] = [
       ...Object.keys(composeEnvFile),
       ...composeServices.flatMap(([, s]) => Object.keys(optObj(s.environment, 'environment'))),
-      ...Object.keys(parseEnvFile('deploy/systemd/komrade.env')),
+      ...SERVICES.flatMap((s) => Object.keys(systemdEnv(s))),
+      ...composeKomrade.flatMap(({ def }) => Object.keys(composeEnv(def))),
       ...k8s
         .filter((o) => o.kind === 'ConfigMap')
         .flatMap((o) => Object.keys(optObj(o.raw.data, 'data'))),
