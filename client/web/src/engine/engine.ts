@@ -1,6 +1,5 @@
 import {
   checkPassphrase,
-  httpTransport,
   Komrade,
   KomradeClient,
   newAccount,
@@ -27,6 +26,7 @@ import type {
 import { append, emptyHistory, openHistory, sealHistory, type History } from './history.js';
 import { toEngineError } from './messages.js';
 import * as storage from './storage.js';
+import { sameOriginTransport } from './transport.js';
 
 /** Replay guard window: mail lives at most 7 days, accept up to 8 (as the CLI). */
 const REPLAY_WINDOW_MS = 8 * 86_400_000;
@@ -45,8 +45,6 @@ interface Session {
 }
 
 export interface EngineOptions {
-  /** The operator's origin (the page's own). */
-  readonly baseUrl: string;
   readonly onActivity: (a: Activity) => void;
   readonly onSnapshot: (s: Snapshot) => void;
   /** Holds the account for this tab only; false if another tab has it. */
@@ -123,7 +121,7 @@ export class Engine {
 
   private newClient(account: AccountState | undefined): KomradeClient {
     return new KomradeClient({
-      transport: httpTransport({ baseUrl: this.o.baseUrl, timeoutMs: 60_000 }),
+      transport: sameOriginTransport(),
       onPostageProgress: (tried, expected) => {
         const now = Date.now();
         if (now - this.lastProgress < PROGRESS_EVERY_MS) return;

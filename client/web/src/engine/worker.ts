@@ -33,7 +33,6 @@ async function takeAccountLock(): Promise<boolean> {
 
 let lockHeld = false;
 const engine = new Engine({
-  baseUrl: self.location.origin,
   onActivity: (activity) => {
     post({ kind: 'activity', activity });
   },
