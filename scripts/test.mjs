@@ -59,7 +59,7 @@ const all = pkgDirs
   .filter((f) => !only || relative(root, f).includes(only));
 // The web client (client/web) is a Vite build of its own (type-checked, bundled); the
 // operator serves it in the web tests, so it is built whenever those run.
-if (all.some((f) => f.includes('web-client')))
+if (all.some((f) => /\/web-[a-z-]+\.int\.test\.js$/.test(f)))
   run('build web client (tsc --noEmit, vite build)', 'npm', [
     'run',
     'build',
