@@ -11,6 +11,7 @@ import {
 } from '@komrade/deploy';
 import { SERVICES, type ServiceName } from '@komrade/protocol';
 import { connect } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 export interface BenchServers {
@@ -78,6 +79,8 @@ export async function startRelayProcesses(
     KOMRADE_MAILBOX_QUOTA: '1000000',
     KOMRADE_MAIL_STREAM_MAX_BYTES: String(2 * 1024 ** 3),
     KOMRADE_SESSION_TTL_SEC: '3600',
+    // vouch needs a secret for its vouch tokens; a bench relay lives for one run
+    KOMRADE_VOUCH_SECRET: randomBytes(32).toString('hex'),
   };
   const procs: Partial<Record<ServiceName, ManagedProcess>> = {};
   const metricsUrls: Partial<Record<ServiceName, string>> = {};

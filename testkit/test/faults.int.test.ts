@@ -20,6 +20,7 @@ import {
 } from '@komrade/client';
 import { startNatsCluster, type NatsCluster } from '../src/nats-cluster.js';
 import { startRedisCluster, type RedisCluster } from '../src/redis-cluster.js';
+import { TEST_VOUCH_SECRET } from '../src/relay.js';
 import { waitMailDrained } from '../src/store-scan.js';
 
 const SERVICES: ServiceName[] = ['sorter', 'purge', 'vouch', 'operator'];
@@ -101,6 +102,7 @@ describe('faults: a clustered relay under load survives crashes of every part', 
       KOMRADE_POSTAGE_AUTO: 'false',
       KOMRADE_LOG_LEVEL: 'info',
       KOMRADE_OPERATOR_HOST: '127.0.0.1',
+      KOMRADE_VOUCH_SECRET: TEST_VOUCH_SECRET,
     };
     for (const s of SERVICES) for (const c of [0, 1]) await startCopy(s, c);
   });
