@@ -33,3 +33,18 @@ export {
   checkPassphrase,
 } from './sdk/keystore-format.js';
 export type { KeystoreKind, Unlocked } from './sdk/keystore-format.js';
+// collectives, vouching and posts (issue 5)
+export type { CollectiveMembership, StoredPost } from './sdk/account.js';
+export { Collectives } from './sdk/collectives.js';
+export type { CollectivesOptions, CollectiveSyncReport } from './sdk/collectives.js';
+export { Feed } from './sdk/feed.js';
+export type { FeedOptions, FeedReport } from './sdk/feed.js';
+export {
+  makePost,
+  postContent,
+  keepPost,
+  nameChecker,
+  publishWorldPost,
+  listWorldPosts,
+} from './sdk/posts.js';
+export type { PostInput, FeedItem } from './sdk/posts.js';

@@ -10,6 +10,7 @@ import {
 } from '@komrade/protocol';
 import { isHandle } from './handle.js';
 import { newMailbox, type MailboxTarget, type OwnedMailbox } from './mailbox.js';
+import type { MailboxAddress } from '@komrade/protocol';
 
 /** A contact: someone met through the directory, with a private mailbox each way. */
 export interface Contact {
@@ -57,6 +58,40 @@ export interface QueuedVerifyStep {
   readonly sentAtMs: number;
 }
 
+/** A collective this account founded, joined, or asked to join (SPEC.md section 20). */
+export interface CollectiveMembership {
+  readonly name: string;
+  /** This account's collective mailbox: the fan-out writes posts (and the key grant) here. */
+  readonly mailbox: OwnedMailbox;
+  /** `candidate` until the public view lists this account as a member. */
+  state: 'candidate' | 'member';
+  /** The group key pair, once held (the founder makes it; a new member receives it). */
+  groupKey: KeyPair | undefined;
+  /** The collective's fan-out address (only members learn it). */
+  fanout: MailboxAddress | undefined;
+  readonly founder: boolean;
+  /** Members this account admitted who still need the group key (sent on every sync until done). */
+  owedGrants: MailboxTarget[];
+  readonly sinceMs: number;
+}
+
+/** A post received from a contact or a collective, kept (in the keystore) until it expires. */
+export interface StoredPost {
+  /** `friends`, or the collective as `@name`. */
+  readonly source: string;
+  /** The author's name, checked: the contact, or the directory's owner of the signing key. */
+  readonly author: string;
+  readonly text: string;
+  /** ImageType: 0 none. */
+  readonly imageType: number;
+  readonly image: Uint8Array;
+  /** Author's clock. */
+  readonly sentAtMs: number;
+  readonly expiresAtMs: number;
+  /** Message id, hex. */
+  readonly id: string;
+}
+
 /** Everything a komrade's device holds: the whole account, as stored in the keystore. */
 export interface AccountState {
   readonly version: 1;
@@ -72,6 +107,10 @@ export interface AccountState {
   verifySteps: QueuedVerifyStep[];
   /** ReplayGuard state: message ids (hex) seen, with their timestamps. */
   replay: [string, number][];
+  /** Collectives (issue 5). Absent in keystores written before them. */
+  collectives: CollectiveMembership[];
+  /** Friends and collective posts received and not yet expired. */
+  posts: StoredPost[];
   readonly createdAtMs: number;
 }
 
@@ -88,6 +127,8 @@ export function newAccount(relay: string, nowMs: number): AccountState {
     inbox: [],
     verifySteps: [],
     replay: [],
+    collectives: [],
+    posts: [],
     createdAtMs: nowMs,
   };
 }
@@ -209,6 +250,17 @@ export function serializeAccount(a: AccountState): Uint8Array {
     })),
     replay: a.replay,
     createdAtMs: a.createdAtMs,
+    collectives: a.collectives.map((c) => ({
+      name: c.name,
+      mailbox: ownedOut(c.mailbox),
+      state: c.state,
+      groupKey: c.groupKey ? keyPairOut(c.groupKey) : null,
+      fanout: c.fanout ? addressOut(c.fanout) : null,
+      founder: c.founder,
+      owedGrants: c.owedGrants.map(targetOut),
+      sinceMs: c.sinceMs,
+    })),
+    posts: a.posts.map((p) => ({ ...p, image: b64(p.image) })),
   };
   return new TextEncoder().encode(JSON.stringify(json));
 }
@@ -276,10 +328,43 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
         return [str(p[0], (s) => /^[0-9a-f]{32}$/.test(s)), int(p[1])];
       }),
       createdAtMs: int(o['createdAtMs']),
+      collectives: o['collectives'] === undefined ? [] : arr(o['collectives']).map(collectiveIn),
+      posts: o['posts'] === undefined ? [] : arr(o['posts']).map(postIn),
     };
   } catch (e) {
     if (e instanceof Corrupt || e instanceof SyntaxError || e instanceof TypeError)
       return undefined;
     throw e;
   }
+}
+
+function collectiveIn(v: unknown): CollectiveMembership {
+  const c = rec(v);
+  const state = str(c['state']);
+  if (state !== 'candidate' && state !== 'member') throw new Corrupt('state');
+  if (typeof c['founder'] !== 'boolean') throw new Corrupt('founder');
+  return {
+    name: str(c['name'], isCanonicalName),
+    mailbox: ownedIn(c['mailbox']),
+    state,
+    groupKey: c['groupKey'] === null ? undefined : keyPairIn(c['groupKey']),
+    fanout: c['fanout'] === null ? undefined : addressIn(c['fanout']),
+    founder: c['founder'],
+    owedGrants: arr(c['owedGrants']).map(targetIn),
+    sinceMs: int(c['sinceMs']),
+  };
+}
+
+function postIn(v: unknown): StoredPost {
+  const p = rec(v);
+  return {
+    source: str(p['source'], (s) => s === 'friends' || /^@[a-z0-9_]{3,32}$/.test(s)),
+    author: str(p['author'], isHandle),
+    text: str(p['text']),
+    imageType: int(p['imageType'], 0, 255),
+    image: unb64(p['image']),
+    sentAtMs: int(p['sentAtMs']),
+    expiresAtMs: int(p['expiresAtMs']),
+    id: str(p['id'], (s) => /^[0-9a-f]{32}$/.test(s)),
+  };
 }

@@ -21,6 +21,7 @@ import {
   mintPostageAsync,
   openDirectoryRecord,
   openMail,
+  POST_EXTRA_BITS,
   PROOF_NONCE_SIZE,
   REGISTRATION_EXTRA_BITS,
   registrationIdOf,
@@ -49,6 +50,8 @@ export interface RelayInfo {
   readonly maxBatch: number;
   /** Federation: postage floor for mail to peer relays (none when the relay has no peers). */
   readonly peerPostageBits?: number;
+  /** Longest lifetime the relay allows a world post (absent: an older relay). */
+  readonly worldMaxTtlSec?: number;
 }
 
 export interface OutgoingMessage {
@@ -133,6 +136,7 @@ export class KomradeClient {
       maxTtlSec: j.maxTtlSec,
       maxBatch: j.maxBatch ?? MAX_BATCH,
       ...(typeof j.peerPostageBits === 'number' ? { peerPostageBits: j.peerPostageBits } : {}),
+      ...(typeof j.worldMaxTtlSec === 'number' ? { worldMaxTtlSec: j.worldMaxTtlSec } : {}),
     };
     return this.info;
   }
@@ -282,6 +286,74 @@ export class KomradeClient {
         throw e;
       }
     }
+  }
+
+  /**
+   * POSTs a body carrying postage over `id` at the relay's difficulty plus `extraBits`
+   * (`build` makes the body from the nonce), stamping again if the relay raised its
+   * difficulty meanwhile. Resolves with the answer's bytes.
+   */
+  async postWithPostage(
+    path: string,
+    id: Uint8Array,
+    extraBits: number,
+    build: (postage: Uint8Array) => Uint8Array,
+  ): Promise<Uint8Array> {
+    for (let attempt = 0; ; attempt++) {
+      const bits = Math.min(MAX_DIFFICULTY, (await this.relayInfo()).postageBits + extraBits);
+      const postage = await mintPostageAsync(
+        id,
+        bits,
+        this.o.onPostageProgress ? { onProgress: this.o.onPostageProgress } : {},
+      );
+      try {
+        return (await this.o.transport.post(path, build(postage))).body;
+      } catch (e) {
+        if (e instanceof KomradeError && e.code === 'ERR_POSTAGE_INSUFFICIENT' && attempt < 3) {
+          await this.relayInfo(true);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** POSTs a public query (no postage: collective views, vouch counts, world lists). */
+  async query(path: string, body: Uint8Array): Promise<Uint8Array> {
+    return (await this.o.transport.post(path, body)).body;
+  }
+
+  /**
+   * Seals one message to a collective's group key, addressed to its fan-out address,
+   * and sends it in one request (POST /v1/fanout, postage plus POST_EXTRA_BITS); the
+   * sorter copies it into every member's mailbox. Resolves with the envelope id.
+   */
+  async sendFanout(sender: KeyPair, m: OutgoingMessage): Promise<Uint8Array> {
+    const info = await this.relayInfo();
+    const ttl = Math.min(m.ttlSec ?? 7 * 86400, info.maxTtlSec);
+    const r = sealMail({
+      to: m.to.address,
+      mailboxKey: m.to.publicKey,
+      sender,
+      kind: m.kind,
+      content: m.content,
+      expiryHour: Math.floor((this.now() + ttl * 1000) / 3_600_000) - 1,
+      timestampMs: this.now(),
+      messageId: randomBytes(16),
+    });
+    if (!r.ok) throw new KomradeError(r.code);
+    const sealed = r.value;
+    const body = await this.postWithPostage('/v1/fanout', sealed.id, POST_EXTRA_BITS, (nonce) =>
+      withPostage(sealed.bytes, sealed.relayLength, nonce),
+    );
+    const ids = decodeAccepted(body);
+    if (
+      !ids.ok ||
+      ids.value.length !== 1 ||
+      !bytesEqual(ids.value[0] ?? new Uint8Array(), sealed.id)
+    )
+      throw new KomradeError('ERR_CLIENT_PROTOCOL');
+    return sealed.id;
   }
 
   private async session(m: OwnedMailbox): Promise<Uint8Array> {

@@ -27,6 +27,7 @@ import type { AccountState, Contact, InboxMessage, PendingRequest } from './acco
 import { bareName, parseHandle, type Handle } from './handle.js';
 import { senderIn, type KomradeClient } from './komrade-client.js';
 import { newMailbox, targetOf, type MailboxTarget, type OwnedMailbox } from './mailbox.js';
+import { friendsPostExpiry, keepPost } from './posts.js';
 import { randomBytes } from './random.js';
 
 export interface KomradeOptions {
@@ -121,6 +122,11 @@ export class Komrade {
   }
 
   /** `name` or `name@relay` as typed, relative to our home relay (federation). */
+  /** The SDK connection this account works through (collectives and posts use it too). */
+  get relayClient(): KomradeClient {
+    return this.client;
+  }
+
   private handle(input: string): Handle {
     return parseHandle(input, this.account.relay);
   }
@@ -401,8 +407,10 @@ export class Komrade {
         });
         return undefined;
       }
-      case ContentKind.ContactRequest:
       case ContentKind.Post:
+        // a friends post: its author is the contact whose key sealed it
+        return keepPost(this.account, 'friends', contact.name, mail, friendsPostExpiry(mail));
+      case ContentKind.ContactRequest:
       case ContentKind.CollectiveKey:
         return 'ERR_WIRE_TYPE';
     }

@@ -105,7 +105,8 @@ export async function openKvCollectives(
     replicas: o.replicas,
     storage: StorageType.File,
     ttl: NONCE_TTL_MS,
-    maxValueSize: 16,
+    // a stream counts headers in its message size limit: leave room for them
+    maxValueSize: 1024,
     timeout: o.timeoutMs ?? 5000,
   });
 
