@@ -129,6 +129,7 @@ export type { OpenedMail, OpenOptions } from './mail/open.js';
 // mailbox store contract (Redis layout shared by sorter and purge)
 export {
   MAILBOX_KEY_PREFIX,
+  ACK_TOMBSTONE_MS,
   MAILBOX_SCRIPTS,
   EXPIRY_SCAN_PATTERN,
   mailboxKeys,

@@ -54,6 +54,7 @@ describe('mailbox layout', () => {
       msgs: `km:mb:{${ID}}:msg`,
       order: `km:mb:{${ID}}:seq`,
       expiry: `km:mb:{${ID}}:exp`,
+      gone: `km:mb:{${ID}}:gone`,
     });
     assert.equal(nonceKey(ID, 'ab'), `km:mb:{${ID}}:n:ab`);
   });

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import {
   ContentKind,
+  SUBJECTS,
   decodeEnvelope,
   encodeEnvelope,
   envelopeIdOf,
@@ -333,6 +336,32 @@ describe('sealed mail end to end (real nats-server and redis-server)', () => {
     } finally {
       await later.stop();
     }
+  });
+
+  test('a late redelivery of mail already fetched and acked is dropped, and only a hash of its id stays a while', async () => {
+    const box = await mailbox();
+    const alice = generateKeyPair();
+    const sealed = sealFor(box, alice, 'once only');
+    const stamped = withPostage(sealed.bytes, sealed.relayLength, mintPostage(sealed.id, 2));
+    await httpTransport({ baseUrl: relay.operatorUrl }).post('/v1/mail', stamped);
+    await waitMailDrained(nats.url);
+    assert.equal((await client.receive(box)).messages.length, 1);
+    // what JetStream does after a sorter died between its Redis write and its ack
+    const nc = await connect({ servers: nats.url });
+    try {
+      await jetstream(nc).publish(SUBJECTS.mailInbound, stamped, {
+        msgID: 'redelivery-of-the-same-envelope',
+      });
+    } finally {
+      await nc.close();
+    }
+    await waitMailDrained(nats.url);
+    assert.equal((await client.fetchPage(box)).envelopes.length, 0, 'delivered twice');
+    assert.equal(
+      dumpContains(await dumpRedis(redis.url), [sealed.id]),
+      false,
+      'the raw id is kept',
+    );
   });
 
   test('no log line of the whole run contains a mailbox id, envelope id or ciphertext', () => {

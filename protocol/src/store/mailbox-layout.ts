@@ -11,6 +11,9 @@ import { toHex } from '../wire/address.js';
  *   km:mb:{id}:msg          HASH    envelope id (16 raw bytes) -> envelope bytes
  *   km:mb:{id}:seq          ZSET    envelope id scored by arrival (JetStream stream sequence)
  *   km:mb:{id}:exp          ZSET    envelope id scored by expiry (Unix ms)
+ *   km:mb:{id}:gone         ZSET    SHA-1 of recently acked envelope ids, scored by ack time;
+ *                                   kept ACK_TOMBSTONE_MS, so a late JetStream redelivery of
+ *                                   mail already fetched and acked is not stored again
  *   km:mb:{id}:s:<hash>     STRING  open session; <hash> = hex SHA-256 of the token, first 16 bytes
  *   km:mb:{id}:n:<nonce>    STRING  used session-proof nonce (replay guard)
  */
@@ -19,13 +22,26 @@ export interface MailboxKeys {
   readonly msgs: string;
   readonly order: string;
   readonly expiry: string;
+  readonly gone: string;
 }
+
+/**
+ * How long an acked envelope's tombstone lives: well beyond the sorter's ack wait (10 s)
+ * plus a retry, after which JetStream can no longer redeliver it.
+ */
+export const ACK_TOMBSTONE_MS = 120_000;
 
 export const MAILBOX_KEY_PREFIX = 'km:mb:';
 
 export function mailboxKeys(idHex: string): MailboxKeys {
   const base = `${MAILBOX_KEY_PREFIX}{${idHex}}`;
-  return { key: `${base}:key`, msgs: `${base}:msg`, order: `${base}:seq`, expiry: `${base}:exp` };
+  return {
+    key: `${base}:key`,
+    msgs: `${base}:msg`,
+    order: `${base}:seq`,
+    expiry: `${base}:exp`,
+    gone: `${base}:gone`,
+  };
 }
 
 /** Key of an open session; Redis keeps only a hash of the token, never the token. */
@@ -65,15 +81,17 @@ end
  */
 export const MAILBOX_SCRIPTS = Object.freeze({
   /*
-   * KEYS: msgs, order, expiry
+   * KEYS: msgs, order, expiry, gone
    * ARGV: envelope id, envelope, arrival sequence, expiry ms, quota (max messages), now ms
-   * returns 1 stored, 0 already stored (same id), -1 mailbox over quota, -2 already expired
+   * returns 1 stored, 0 already stored or already acked (same id), -1 mailbox over quota,
+   * -2 already expired
    */
   store: `${DROP_EXPIRED}
 local at = tonumber(ARGV[4])
 local now = tonumber(ARGV[6])
 if at <= now then return -2 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('ZSCORE', KEYS[4], redis.sha1hex(ARGV[1])) then return 0 end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then
   drop_expired(KEYS[1], KEYS[2], KEYS[3], now)
   if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return -1 end
@@ -89,7 +107,7 @@ return 1
   /*
    * The fan-out's store: the same as store, but only into a mailbox registered with the
    * public key its member announced (so posts cannot be aimed at someone else's mailbox).
-   * KEYS: mailbox key, msgs, order, expiry
+   * KEYS: mailbox key, msgs, order, expiry, gone
    * ARGV: expected public key, envelope id, envelope, arrival sequence, expiry ms, quota, now ms
    * returns as store, or -3 when the mailbox is missing or registered with another key
    */
@@ -99,6 +117,7 @@ local at = tonumber(ARGV[5])
 local now = tonumber(ARGV[7])
 if at <= now then return -2 end
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+if redis.call('ZSCORE', KEYS[5], redis.sha1hex(ARGV[2])) then return 0 end
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[6]) then
   drop_expired(KEYS[2], KEYS[3], KEYS[4], now)
   if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[6]) then return -1 end
@@ -129,19 +148,30 @@ end
 return out
 `,
   /*
-   * KEYS: session, msgs, order, expiry
-   * ARGV: envelope ids to delete
+   * Deletes acknowledged mail and leaves, for ACK_TOMBSTONE_MS, only a SHA-1 of each id
+   * (not the id), so a late redelivery of the same envelope is recognised and dropped.
+   * KEYS: session, msgs, order, expiry, gone
+   * ARGV: now ms, tombstone ms, envelope ids to delete...
    * returns -1 when the session is unknown, else how many were deleted
    */
   ack: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local now = tonumber(ARGV[1])
+local keep = tonumber(ARGV[2])
 local n = 0
-for _, id in ipairs(ARGV) do
-  n = n + redis.call('HDEL', KEYS[2], id)
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local d = redis.call('HDEL', KEYS[2], id)
+  if d == 1 then redis.call('ZADD', KEYS[5], now, redis.sha1hex(id)) end
+  n = n + d
   redis.call('ZREM', KEYS[3], id)
   redis.call('ZREM', KEYS[4], id)
 end
 if redis.call('HLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
+if n > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - keep)
+  redis.call('PEXPIRE', KEYS[5], keep)
+end
 return n
 `,
   /*

@@ -1,4 +1,5 @@
 import {
+  ACK_TOMBSTONE_MS,
   EXPIRY_SCAN_PATTERN,
   keysFromExpiryKey,
   MAILBOX_SCRIPTS,
@@ -13,7 +14,7 @@ import { LuaScript, type RedisClient } from '@komrade/service-runtime';
 import type { Redis } from 'ioredis';
 
 const scripts = {
-  ack: new LuaScript(MAILBOX_SCRIPTS.ack, 4),
+  ack: new LuaScript(MAILBOX_SCRIPTS.ack, 5),
   sweep: new LuaScript(MAILBOX_SCRIPTS.sweep, 3),
   sweepWorld: new LuaScript(WORLD_SCRIPTS.sweep, 3),
 };
@@ -32,8 +33,8 @@ export class PurgeStore {
     const k = mailboxKeys(hex);
     const r = await scripts.ack.run(
       this.redis,
-      [sessionKey(hex, token), k.msgs, k.order, k.expiry],
-      ids.map((id) => Buffer.from(id)),
+      [sessionKey(hex, token), k.msgs, k.order, k.expiry, k.gone],
+      [Date.now(), ACK_TOMBSTONE_MS, ...ids.map((id) => Buffer.from(id))],
     );
     if (typeof r !== 'number') throw new Error('unexpected ack script reply');
     return r < 0 ? undefined : r;

@@ -10,8 +10,8 @@ import { LuaScript, waitForReplicas, type RedisClient } from '@komrade/service-r
 import { Cluster } from 'ioredis';
 
 const scripts = {
-  store: new LuaScript(MAILBOX_SCRIPTS.store, 3),
-  storeIfKey: new LuaScript(MAILBOX_SCRIPTS.storeIfKey, 4),
+  store: new LuaScript(MAILBOX_SCRIPTS.store, 4),
+  storeIfKey: new LuaScript(MAILBOX_SCRIPTS.storeIfKey, 5),
   fetch: new LuaScript(MAILBOX_SCRIPTS.fetch, 4),
   create: new LuaScript(MAILBOX_SCRIPTS.create, 1),
   openSession: new LuaScript(MAILBOX_SCRIPTS.openSession, 3),
@@ -55,7 +55,7 @@ export class SorterMailboxStore {
     const k = mailboxKeys(toHex(mailboxId));
     const r = await scripts.store.run(
       this.redis,
-      [k.msgs, k.order, k.expiry],
+      [k.msgs, k.order, k.expiry, k.gone],
       [Buffer.from(envelopeId), Buffer.from(envelope), seq, expiresAtMs, quota, nowMs],
     );
     // stored now or by an earlier attempt whose replication was never confirmed: either
@@ -107,7 +107,7 @@ export class SorterMailboxStore {
         const k = mailboxKeys(toHex(t.mailboxId));
         return scripts.storeIfKey.run(
           this.redis,
-          [k.key, k.msgs, k.order, k.expiry],
+          [k.key, k.msgs, k.order, k.expiry, k.gone],
           [Buffer.from(t.mailboxKey), id, bytes, seq, expiresAtMs, quota, nowMs],
         );
       }),
