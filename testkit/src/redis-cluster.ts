@@ -62,6 +62,10 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       '--cluster-config-file', join(dir, 'nodes.conf'),
       '--cluster-node-timeout', '1500',
       '--cluster-replica-validity-factor', '0',
+      // a full resync must not leave the master's data in a dump.rdb on the replica's disk
+      '--repl-diskless-sync', 'yes',
+      '--repl-diskless-sync-delay', '0',
+      '--repl-diskless-load', 'swapdb',
     ]; // prettier-ignore
     procs.set(port, await spawnManaged({ name: `redis-${port}`, command: binary, args, cwd: dir }));
     await waitUntil(async () => ((await ping(port)) ? true : undefined), {
