@@ -122,7 +122,7 @@ describe('web client over an onion service (private Tor network, headless Chromi
     await page.locator('#find-name').fill('carol');
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByText('That is you.').waitFor({ timeout: UI_TIMEOUT_MS });
-    await page.screenshot({ path: join(ARTIFACTS, '10-onion-phone.png') });
+    await page.screenshot({ path: join(ARTIFACTS, '12-onion-phone.png') });
     await context.close();
 
     const foreign = requests.filter((u) => !u.startsWith('blob:') && new URL(u).origin !== origin);

@@ -36,6 +36,57 @@ export interface RequestView {
   readonly receivedAtMs: number;
 }
 
+/** This account's place in a collective. */
+export interface MyCollective {
+  readonly name: string;
+  /** `candidate` until enough members vouched. */
+  readonly state: 'candidate' | 'member';
+  readonly founder: boolean;
+  /** Whether the group key is here (needed to read and send collective posts). */
+  readonly hasKey: boolean;
+}
+
+/** A member or candidate in a collective's public view (keys only: no mailbox, no voucher). */
+export interface CollectiveEntryView {
+  /** `@name` when this device knows whose key it is (a contact, a lookup, you), else ''. */
+  readonly label: string;
+  readonly fingerprint: string;
+  readonly vouches: number;
+  readonly epoch: number;
+  readonly me: boolean;
+}
+
+export interface CollectiveView {
+  readonly name: string;
+  /** Vouches a candidate needs now: quorum(n) for the current size. */
+  readonly quorum: number;
+  /** The policy in the CLI's notation (`steps:10=1,n/10+1`) and in words. */
+  readonly policy: string;
+  readonly policyWords: string;
+  readonly createdMs: number;
+  readonly members: readonly CollectiveEntryView[];
+  readonly candidates: readonly CollectiveEntryView[];
+  readonly mine: MyCollective | undefined;
+}
+
+/** One post in the feed, its author checked by the SDK. */
+export interface FeedItemView {
+  readonly id: string;
+  /** `world`, `friends` or `@collective`. */
+  readonly source: string;
+  readonly author: string;
+  readonly text: string;
+  readonly image: { readonly mime: string; readonly bytes: Uint8Array } | undefined;
+  readonly sentAtMs: number;
+  readonly expiresAtMs: number;
+}
+
+export interface FeedView {
+  readonly items: readonly FeedItemView[];
+  /** World posts that failed their checks and were not shown. */
+  readonly worldRejected: number;
+}
+
 /** Everything the page shows about the unlocked account. */
 export interface Snapshot {
   readonly name: string | undefined;
@@ -44,6 +95,7 @@ export interface Snapshot {
   readonly contacts: readonly ContactView[];
   readonly requests: readonly RequestView[];
   readonly conversations: Readonly<Record<string, readonly ChatMessage[]>>;
+  readonly collectives: readonly MyCollective[];
   /** When the last fetch of every mailbox finished (ms since epoch), if any did. */
   readonly lastSyncMs: number | undefined;
   /** Why the last fetch failed (the relay unreachable...), until one succeeds. */
@@ -101,6 +153,21 @@ export interface EngineMethods {
   markRead: { args: [name: string]; result: Snapshot };
   safety: { args: [name: string]; result: SafetyView };
   verify: { args: [name: string, phrase: string]; result: SafetyView };
+  feed: { args: [world: boolean]; result: FeedView };
+  /** `audience`: `world`, `friends` or `@collective`; resolves with who it reached. */
+  post: {
+    args: [audience: string, text: string, image: Uint8Array | undefined, ttlSec: number];
+    result: { readonly reached: string };
+  };
+  collective: { args: [name: string]; result: CollectiveView };
+  found: { args: [name: string, policy: string]; result: CollectiveView };
+  join: { args: [name: string]; result: CollectiveView };
+  vouch: {
+    args: [collective: string, candidate: string];
+    result: { readonly admitted: boolean; readonly view: CollectiveView };
+  };
+  leave: { args: [name: string]; result: Snapshot };
+  vouchCount: { args: [name: string]; result: { readonly name: string; readonly count: number } };
 }
 
 export type MethodName = keyof EngineMethods;

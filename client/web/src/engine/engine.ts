@@ -1,5 +1,6 @@
 import {
   checkPassphrase,
+  Feed,
   Komrade,
   KomradeClient,
   newAccount,
@@ -11,12 +12,27 @@ import {
   type AccountState,
   type Unlocked,
 } from '@komrade/client';
-import { checkRegistrable, KomradeError, safetyFingerprint, toHex } from '@komrade/protocol';
+import {
+  checkRegistrable,
+  CollectiveOutcome,
+  formatPolicy,
+  ImageType,
+  KomradeError,
+  parsePolicy,
+  safetyFingerprint,
+  toHex,
+  type CollectiveView as PublicView,
+  type QuorumPolicy,
+} from '@komrade/protocol';
 import type {
   Activity,
+  CollectiveEntryView,
+  CollectiveView,
   ContactView,
   DirectoryView,
   EngineMethods,
+  FeedView,
+  MyCollective,
   MethodName,
   SafetyView,
   Snapshot,
@@ -39,6 +55,8 @@ interface Session {
   readonly unlocked: Unlocked;
   readonly client: KomradeClient;
   readonly komrade: Komrade;
+  /** Posts and collectives (issue 5's SDK), on the same account and client. */
+  readonly feed: Feed;
   readonly history: History;
   lastSyncMs: number | undefined;
   syncError: string | undefined;
@@ -65,6 +83,8 @@ export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private readonly fingerprints = new Map<string, string>();
+  /** Whose key is whose, as far as this device knows (lookups made here): hex -> name. */
+  private readonly knownNames = new Map<string, string>();
   private lastProgress = 0;
 
   constructor(private readonly o: EngineOptions) {}
@@ -138,6 +158,8 @@ export class Engine {
 
   private begin(account: AccountState, unlocked: Unlocked, history: History): Snapshot {
     const client = this.newClient(account);
+    const persist = (): Promise<void> => this.persist();
+    const komrade = new Komrade({ client, account, persist });
     const session: Session = {
       account,
       unlocked,
@@ -145,7 +167,8 @@ export class Engine {
       history,
       lastSyncMs: undefined,
       syncError: undefined,
-      komrade: new Komrade({ client, account, persist: () => this.persist() }),
+      komrade,
+      feed: new Feed({ komrade, persist }),
     };
     this.session = session;
     return this.snapshotOf(session);
@@ -209,6 +232,7 @@ export class Engine {
         receivedAtMs: r.receivedAtMs,
       })),
       conversations: s.history.conversations,
+      collectives: s.account.collectives.map((c) => this.myCollective(c)),
       lastSyncMs: s.lastSyncMs,
       syncError: s.syncError,
     };
@@ -225,6 +249,8 @@ export class Engine {
     this.activity({ kind: 'network', what: 'Checking your mailboxes' });
     try {
       const r = await s.komrade.syncAll();
+      // key grants for collectives we joined, grants we owe, collective posts
+      if (s.account.collectives.length > 0) await s.feed.collectives.sync();
       const got = this.absorbInbox(s);
       if (got) await this.persist();
       s.lastSyncMs = Date.now();
@@ -242,6 +268,50 @@ export class Engine {
       if (rethrow) throw e;
       return { messages: 0, requests: 0, accepted: [], rejected: 0 };
     }
+  }
+
+  private myCollective(c: Session['account']['collectives'][number]): MyCollective {
+    return { name: c.name, state: c.state, founder: c.founder, hasKey: c.groupKey !== undefined };
+  }
+
+  /** Names this device can put on keys: its own, its contacts', requests', lookups'. */
+  private nameOf(s: Session, key: Uint8Array): string | undefined {
+    const hex = toHex(key);
+    if (hex === toHex(s.account.identity.publicKey)) return s.account.name;
+    const c = s.account.contacts.find((x) => toHex(x.identityKey) === hex);
+    if (c) return c.name;
+    const r = s.account.requests.find((x) => toHex(x.identityKey) === hex);
+    return r?.name ?? this.knownNames.get(hex);
+  }
+
+  private collectiveViewOf(s: Session, v: PublicView): CollectiveView {
+    const me = toHex(s.account.identity.publicKey);
+    const entry = (e: PublicView['members'][number]): CollectiveEntryView => {
+      const name = this.nameOf(s, e.identityKey);
+      return {
+        label: name !== undefined ? `@${name}` : '',
+        fingerprint: this.fingerprint(e.identityKey),
+        vouches: e.vouches,
+        epoch: e.epoch,
+        me: toHex(e.identityKey) === me,
+      };
+    };
+    const mine = s.account.collectives.find((c) => c.name === v.name);
+    return {
+      name: v.name,
+      quorum: v.quorum,
+      policy: formatPolicy(v.policy),
+      policyWords: policyWords(v.policy),
+      createdMs: v.createdMs,
+      members: v.members.map(entry),
+      candidates: v.candidates.map(entry),
+      mine: mine ? this.myCollective(mine) : undefined,
+    };
+  }
+
+  private async showCollective(s: Session, name: string): Promise<CollectiveView> {
+    this.activity({ kind: 'network', what: 'Reading the collective' });
+    return this.collectiveViewOf(s, await s.feed.collectives.show(name));
   }
 
   private safetyOf(s: Session, name: string): SafetyView {
@@ -380,6 +450,7 @@ export class Engine {
       const s = this.need();
       this.activity({ kind: 'network', what: 'Looking up the directory' });
       const e = await s.komrade.whois(rawName);
+      this.knownNames.set(toHex(e.identityKey), e.name);
       return {
         name: e.name,
         fingerprint: this.fingerprint(e.identityKey),
@@ -455,7 +526,121 @@ export class Engine {
       if (!equal) throw new KomradeError('ERR_VERIFY_MISMATCH');
       return this.safetyOf(s, name);
     },
+
+    /** Contact and collective mailboxes fetched, world posts listed; newest first. */
+    feed: async (world) => {
+      const s = this.need();
+      this.activity({ kind: 'network', what: 'Reading the feed' });
+      const r = await s.feed.read({ world });
+      if (this.absorbInbox(s)) await this.persist();
+      this.publish(s);
+      return {
+        items: r.items.map((i) => ({
+          id: i.id,
+          source: i.source,
+          author: i.author,
+          text: i.text,
+          image:
+            i.image.length > 0
+              ? { mime: IMAGE_MIME[i.imageType] ?? '', bytes: i.image }
+              : undefined,
+          sentAtMs: i.sentAtMs,
+          expiresAtMs: i.expiresAtMs,
+        })),
+        worldRejected: r.worldRejected,
+      } satisfies FeedView;
+    },
+
+    post: async (audience, text, image, ttlSec) => {
+      const s = this.need();
+      const input = image && image.length > 0 ? { text, image } : { text };
+      this.activity({ kind: 'postage', tried: 0, expected: 1 });
+      if (audience === 'world') {
+        await s.feed.postWorld(input, ttlSec);
+        return { reached: 'every komrade' };
+      }
+      if (audience === 'friends') {
+        const n = await s.feed.postFriends(input, ttlSec);
+        return { reached: `${String(n)} contact${n === 1 ? '' : 's'}` };
+      }
+      const name = audience.replace(/^@/, '');
+      await s.feed.postCollective(name, input, ttlSec);
+      this.publish(s);
+      return { reached: `the members of @${name}` };
+    },
+
+    collective: async (name) => this.showCollective(this.need(), name),
+
+    /** Founds a collective: the group key pair is made here; the founder is its first member. */
+    found: async (name, policyText) => {
+      const s = this.need();
+      const policy: QuorumPolicy | undefined = parsePolicy(policyText.trim());
+      if (!policy) throw new KomradeError('ERR_COLLECTIVE_POLICY');
+      this.activity({ kind: 'postage', tried: 0, expected: 1 });
+      await s.feed.collectives.create(name, policy);
+      this.publish(s);
+      return this.showCollective(s, name);
+    },
+
+    join: async (name) => {
+      const s = this.need();
+      this.activity({ kind: 'postage', tried: 0, expected: 1 });
+      await s.feed.collectives.join(name);
+      this.publish(s);
+      return this.showCollective(s, name);
+    },
+
+    /** Vouches for a candidate; an admitting vouch also hands the group key over. */
+    vouch: async (collective, candidate) => {
+      const s = this.need();
+      this.activity({ kind: 'postage', tried: 0, expected: 1 });
+      const r = await s.feed.collectives.vouch(collective, candidate);
+      this.publish(s);
+      return {
+        admitted: r.outcome === CollectiveOutcome.Admitted,
+        view: await this.showCollective(s, collective),
+      };
+    },
+
+    leave: async (name) => {
+      const s = this.need();
+      this.activity({ kind: 'postage', tried: 0, expected: 1 });
+      await s.feed.collectives.leave(name);
+      return this.publish(s);
+    },
+
+    /** A komrade's vouches over every collective of the relay (who vouched stays unknown). */
+    vouchCount: async (rawName) => {
+      const s = this.need();
+      this.activity({ kind: 'network', what: 'Counting vouches' });
+      const e = await s.komrade.whois(rawName);
+      this.knownNames.set(toHex(e.identityKey), e.name);
+      return { name: e.name, count: await s.feed.collectives.vouchCount(e.identityKey) };
+    },
   };
+}
+
+const IMAGE_MIME: Readonly<Record<number, string>> = {
+  [ImageType.Png]: 'image/png',
+  [ImageType.Jpeg]: 'image/jpeg',
+  [ImageType.Gif]: 'image/gif',
+  [ImageType.Webp]: 'image/webp',
+};
+
+/** A quorum policy in words, for people. */
+export function policyWords(p: QuorumPolicy): string {
+  const v = (n: number): string => `${String(n)} vouch${n === 1 ? '' : 'es'}`;
+  switch (p.kind) {
+    case 'fixed':
+      return `always ${v(p.count)}`;
+    case 'fraction':
+      return `${String(p.num)}/${String(p.den)} of the members, at least ${v(p.min)}`;
+    case 'steps': {
+      const rows = p.steps.map((r) => `${v(r.quorum)} up to ${String(r.upTo)} members`);
+      if (p.div > 0) rows.push(`then one per ${String(p.div)} members, plus ${String(p.add)}`);
+      return rows.join(', ');
+    }
+  }
 }
 
 /** Lets the activity message reach the page before a long synchronous step. */

@@ -5,7 +5,8 @@ import { ActivityBar } from './activity-bar.js';
 import { Unlock, Welcome } from './auth.js';
 import { Chats } from './chats.js';
 import { EngineClient } from './engine-client.js';
-import { Collectives, Feed } from './feed.js';
+import { Collectives } from './collectives.js';
+import { Feed } from './feed.js';
 import { AppContext, useAction, useApp, useRoute, type AppContextValue } from './hooks.js';
 import { People } from './people.js';
 import { Safety } from './safety.js';
@@ -229,7 +230,7 @@ function Section({ section, arg }: { readonly section: string; readonly arg: str
     case 'feed':
       return <Feed />;
     case 'collectives':
-      return <Collectives />;
+      return <Collectives open={arg} />;
     case 'account':
       return <Account />;
     case 'safety':
