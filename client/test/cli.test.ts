@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { ERROR_CODES, errorInfo } from '@komrade/protocol';
 import { resolveHome, resolveOperator, safeText, type CliIo } from '../src/cli/io.js';
 import { CLI_MESSAGES, EXIT, exitCodeFor, messageFor } from '../src/cli/messages.js';
+import { DEFAULT_POLICY, quorumOption } from '../src/cli/commands/collectives.js';
+import { parseTtl } from '../src/cli/commands/posts.js';
 import { run } from '../src/cli/program.js';
 
 describe('cli messages', () => {
@@ -96,9 +98,19 @@ describe('cli runs (no operator needed)', () => {
       'inbox',
       'export',
       'import',
+      'join',
+      'vouch',
+      'leave',
+      'vouches',
+      'post',
+      'feed',
+      'collective',
+      'collective create',
+      'collective show',
+      'collective vote',
     ]) {
       const cio = fakeIo();
-      assert.equal(await run([c, '--help'], cio), 0, c);
+      assert.equal(await run([...c.split(' '), '--help'], cio), 0, c);
       assert.match(cio.out(), new RegExp(`Usage: komrade ${c}`), c);
     }
     const v = fakeIo();
@@ -112,6 +124,12 @@ describe('cli runs (no operator needed)', () => {
       ['register'],
       ['send', 'bob'],
       ['verify', 'bob', '--timeout', 'soon'],
+      ['vouch', 'portland'],
+      ['post'],
+      ['post', 'hi', '--ttl', 'forever'],
+      ['post', 'hi', '--image', '/no/such/file.png'],
+      ['feed', '--limit', '0'],
+      ['collective', 'create'],
     ]) {
       const io = fakeIo();
       assert.equal(await run(argv, io), EXIT.usage, argv.join(' '));
@@ -175,5 +193,37 @@ describe('cli runs (no operator needed)', () => {
       resolveOperator({ ...io, env: { KOMRADE_OPERATOR: 'http://o' } }, 'http://f'),
       'http://f',
     );
+  });
+});
+
+describe('cli collective and post options', () => {
+  test('cli - lifetimes read as 3d, 12h, 30m, 90s or seconds', () => {
+    assert.equal(parseTtl('3d'), 3 * 86_400);
+    assert.equal(parseTtl('12h'), 12 * 3600);
+    assert.equal(parseTtl('30m'), 1800);
+    assert.equal(parseTtl('90s'), 90);
+    assert.equal(parseTtl('45'), 45);
+    for (const bad of ['', '0', '0d', '3w', '-1d', '1.5h', 'soon'])
+      assert.equal(parseTtl(bad), undefined, bad);
+  });
+
+  test('cli - quorum policies parse, and a bad one is ERR_COLLECTIVE_POLICY (exit 3)', async () => {
+    assert.deepEqual(quorumOption('fixed:2'), { kind: 'fixed', count: 2 });
+    assert.deepEqual(quorumOption(DEFAULT_POLICY), {
+      kind: 'steps',
+      steps: [{ upTo: 10, quorum: 1 }],
+      div: 10,
+      add: 1,
+    });
+    assert.throws(
+      () => quorumOption('majority'),
+      (e: unknown) => (e as { code?: string }).code === 'ERR_COLLECTIVE_POLICY',
+    );
+    const io = fakeIo();
+    assert.equal(
+      await run(['collective', 'create', 'portland', '--quorum', 'fraction:3/2'], io),
+      EXIT.refused,
+    );
+    assert.match(io.err(), /^komrade: Invalid quorum policy/);
   });
 });

@@ -1,8 +1,20 @@
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { errorInfo, KomradeError } from '@komrade/protocol';
 import { accept, contacts, meet, requests, verify } from './commands/contacts.js';
 import { exportAccount, importAccount, register, whois } from './commands/identity.js';
+import {
+  collectiveCreate,
+  collectiveShow,
+  collectiveVote,
+  DEFAULT_POLICY,
+  join,
+  leave,
+  vouch,
+  vouches,
+} from './commands/collectives.js';
 import { inbox, send } from './commands/messages.js';
+import { feed, parseTtl, post } from './commands/posts.js';
 import { DEFAULT_OPERATOR, type CliIo } from './io.js';
 import { EXIT, exitCodeFor, messageFor } from './messages.js';
 import { print, type Output } from './output.js';
@@ -14,6 +26,23 @@ function socksUrl(v: string): string {
   if (!/^socks5h:\/\/[^\s/]+:\d+\/?$/.test(v))
     throw new InvalidArgumentError('use socks5h://host:port (names must resolve inside Tor)');
   return v;
+}
+
+function ttl(v: string): number {
+  const n = parseTtl(v);
+  if (n === undefined) throw new InvalidArgumentError('a lifetime like 3d, 12h, 30m or 90s');
+  return n;
+}
+
+function existingFile(v: string): string {
+  if (!existsSync(v)) throw new InvalidArgumentError('no such file');
+  return v;
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('1 to 10000');
+  return n;
 }
 
 function seconds(v: string): number {
@@ -143,6 +172,93 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     .description('fetch, decrypt and show new messages (they are deleted from the relay)')
     .action(action((s) => inbox(s)));
 
+  const collective = program
+    .command('collective')
+    .description(
+      'found a collective, show one (members, vouch counts, quorum), vote on its policy',
+    );
+  collective
+    .command('create')
+    .argument(
+      '<name>',
+      'the collective: 3-32 of a-z, 0-9, _ (its own namespace, apart from komrades)',
+    )
+    .addOption(
+      new Option(
+        '--quorum <policy>',
+        'vouches needed to admit, by size n: fixed:N, fraction:NUM/DEN[:MIN] (ceil(n*NUM/DEN), at least MIN) or steps:UPTO=Q,...[,n/DIV+ADD]',
+      ).default(DEFAULT_POLICY),
+    )
+    .description('found a collective; you are its first member and hold its group key')
+    .action(action((s, name: string, o: { quorum?: string }) => collectiveCreate(s, name, o)));
+  collective
+    .command('show')
+    .argument('<name>', 'a collective')
+    .description('members and candidates with their vouch counts, and the quorum now')
+    .action(action((s, name: string) => collectiveShow(s, name)));
+  collective
+    .command('vote')
+    .argument('<name>', 'a collective you are a member of')
+    .argument('<policy>', 'the quorum policy you vote for (forms as for create --quorum)')
+    .description('vote to change the quorum policy; it changes when votes reach the quorum')
+    .action(action((s, name: string, policy: string) => collectiveVote(s, name, policy)));
+
+  program
+    .command('join')
+    .argument('<collective>', 'a collective')
+    .description('ask to join a collective: members vouch, and at the quorum you are in')
+    .action(action((s, c: string) => join(s, c)));
+
+  program
+    .command('vouch')
+    .argument('<collective>', 'a collective you are a member of')
+    .argument('<name>', 'a komrade who asked to join it')
+    .description('vouch for a candidate (nobody learns who vouched; counts are public)')
+    .action(action((s, c: string, name: string) => vouch(s, c, name)));
+
+  program
+    .command('leave')
+    .argument('<collective>', 'a collective you are a member or candidate of')
+    .description('leave a collective (or withdraw your candidacy)')
+    .action(action((s, c: string) => leave(s, c)));
+
+  program
+    .command('vouches')
+    .argument('<name>', 'a registered name')
+    .description('how many vouches a komrade has received, over every collective')
+    .action(action((s, name: string) => vouches(s, name)));
+
+  program
+    .command('post')
+    .argument('<text...>', 'the post: at most 1000 characters')
+    .option('--to <audience>', 'world, friends, or @collective', 'world')
+    .addOption(
+      new Option(
+        '--image <file>',
+        'one PNG, JPEG, GIF or WebP image (about 60 KB at most)',
+      ).argParser(existingFile),
+    )
+    .addOption(
+      new Option(
+        '--ttl <lifetime>',
+        'how long it lives, like 3d or 12h (world: default 7 days; friends and collectives: at most 7 days)',
+      ).argParser(ttl),
+    )
+    .description('post to the world (signed, public), to your contacts, or to a collective')
+    .action(
+      action((s, text: string[], o: { to?: string; image?: string; ttl?: number }) =>
+        post(s, text, o),
+      ),
+    );
+
+  program
+    .command('feed')
+    .option('--no-world', 'only friends and collective posts')
+    .addOption(new Option('--limit <n>', 'show at most this many posts').argParser(count))
+    .option('--images <dir>', 'save the images of the posts shown into this directory')
+    .description('world, friends and collective posts, newest first, authors checked')
+    .action(action((s, o: { world: boolean; limit?: number; images?: string }) => feed(s, o)));
+
   program
     .command('export')
     .argument('<file>', 'where to write the encrypted account')
@@ -159,7 +275,7 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     .description('restore an exported account into --home')
     .action(action((s, file: string, o: { force?: boolean }) => importAccount(s, file, o)));
 
-  for (const c of program.commands)
+  for (const c of [...program.commands, ...collective.commands])
     c.addHelpText(
       'after',
       '\nGlobal options, environment and exit codes: komrade --help',
