@@ -143,10 +143,11 @@ export async function fanoutStoreEmulation(
           for (const k of memberKeys)
             p.evalsha(
               sha,
-              3,
+              4,
               k.msgs,
               k.order,
               k.expiry,
+              k.gone,
               id,
               envelope,
               post,

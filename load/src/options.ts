@@ -17,8 +17,12 @@ export interface BenchOptions {
   readonly batch: number;
   /** Envelopes per fetch page in fetch-and-ack. */
   readonly fetchPage: number;
+  /** Members and posts of the store-script emulation (fanoutEmulation). */
   readonly fanoutMembers: number;
   readonly fanoutPosts: number;
+  /** Members of the real bench collective (fanoutDps) and posts sent to it. */
+  readonly collectiveMembers: number;
+  readonly collectivePosts: number;
   readonly redisBenchRequests: number;
   readonly natsMessages: number;
   /** Soak posting rate as a fraction of the measured maximum. */
@@ -43,6 +47,8 @@ options:
   --sealed N            envelopes sealed for real with Themis (quick 1000, full 20000)
   --batch N             envelopes per POST for the batched figure (default 32)
   --fetch-page N        envelopes per fetch page (default 100)
+  --collective-members N  members of the fan-out collective (quick 200, full 1000)
+  --collective-posts N  posts to it in the timed fan-out phase (quick 10, full 100)
   --results DIR         where <timestamp>.json and latest.json go (default load/results)
   --cpu-prof DIR        write a V8 CPU profile of every service into DIR
   --no-progress         no progress bar
@@ -72,6 +78,8 @@ export function parseBenchArgs(argv: readonly string[], defaultResultsDir: strin
       sealed: { type: 'string' },
       batch: { type: 'string' },
       'fetch-page': { type: 'string' },
+      'collective-members': { type: 'string' },
+      'collective-posts': { type: 'string' },
       results: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'no-progress': { type: 'boolean' },
@@ -94,6 +102,8 @@ export function parseBenchArgs(argv: readonly string[], defaultResultsDir: strin
     fetchPage: int('fetch-page', 1, 1000) ?? 100,
     fanoutMembers: 1000,
     fanoutPosts: quick ? 20 : 200,
+    collectiveMembers: int('collective-members', 2, 4096) ?? (quick ? 200 : 1000),
+    collectivePosts: int('collective-posts', 1, 100_000) ?? (quick ? 10 : 100),
     redisBenchRequests: quick ? 200_000 : 1_000_000,
     natsMessages: quick ? 200_000 : 1_000_000,
     soakLoad: 0.3,

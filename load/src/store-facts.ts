@@ -40,6 +40,32 @@ export class StoreFacts {
     return total;
   }
 
+  /** Messages in each of the given mailboxes (HLEN of each message hash, pipelined). */
+  async messagesIn(mailboxIds: readonly Uint8Array[]): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < mailboxIds.length; i += 1000) {
+      const p = this.redis.pipeline();
+      for (const id of mailboxIds.slice(i, i + 1000)) p.hlen(mailboxKeys(toHex(id)).msgs);
+      for (const [e, v] of (await p.exec()) ?? []) {
+        if (e) throw e;
+        out.push(Number(v));
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the given mailboxes and their mail (the bench collective's, after its check). */
+  async dropMailboxes(mailboxIds: readonly Uint8Array[]): Promise<void> {
+    for (let i = 0; i < mailboxIds.length; i += 1000) {
+      const p = this.redis.pipeline();
+      for (const id of mailboxIds.slice(i, i + 1000)) {
+        const k = mailboxKeys(toHex(id));
+        p.del(k.key, k.msgs, k.order, k.expiry, k.gone);
+      }
+      for (const [e] of (await p.exec()) ?? []) if (e) throw e;
+    }
+  }
+
   /** Mail-holding keys (messages, arrival and expiry indexes) left in Redis, any mailbox. */
   async mailKeysLeft(): Promise<number> {
     let n = 0;

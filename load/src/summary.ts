@@ -1,3 +1,4 @@
+import type { CollectiveFanoutResult } from './collective-fanout.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -77,11 +78,16 @@ export interface BenchSummary {
   readonly fetchAckMps: number;
   /** fetchAckMps / redisLpopRps. */
   readonly fetchAckRatio: number;
-  /** Deliveries/s of a post to a 1,000-member collective; null until issue 5 exists. */
+  /**
+   * Member-mailbox deliveries/s of posts to a real collective (`fanout.members` members:
+   * 1,000, quick 200) through POST /v1/fanout and the sorter; null only if not measured.
+   */
   readonly fanoutDps: number | null;
   /** fanoutDps / redisRpushRps, or null with fanoutDps. */
   readonly fanoutRatio: number | null;
   readonly fanoutNote: string;
+  /** The real fan-out phase behind fanoutDps: size, timing and its own loss check. */
+  readonly fanout: CollectiveFanoutResult | null;
   readonly fanoutEmulation: {
     readonly members: number;
     readonly posts: number;
@@ -217,7 +223,7 @@ export function renderTable(s: BenchSummary): string {
       '',
     ],
     [
-      'fan-out, 1,000 members (deliveries/s)',
+      `fan-out, ${s.fanout ? s.fanout.members.toLocaleString('en-US') : '?'} members (deliveries/s)`,
       fmt(s.fanoutDps),
       `${fmt(s.redisRpushRps)} RPUSH`,
       fmt(s.fanoutRatio, 2),

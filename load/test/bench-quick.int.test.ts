@@ -70,11 +70,17 @@ describe('npm run bench -- --quick (real nats-server, redis-server, services as 
     assert.equal(s.fanoutEmulation.ratio, s.fanoutEmulation.deliveriesPerSec / s.redisRpushRps);
     for (const l of s.latency) assert.equal(l.p99Ratio, l.komrade.p99Ms / l.bare.p99Ms);
     assert.equal(s.p99MsAtHalfLoad, s.latency.find((l) => l.load === 0.5)?.komrade.p99Ms);
-    // fan-out: a real figure with its ratio, or null with a reason (issue 5), never made up
-    if (s.fanoutDps === null) {
-      assert.equal(s.fanoutRatio, null);
-      assert.ok(s.fanoutNote.length > 20);
-    } else assert.equal(s.fanoutRatio, s.fanoutDps / s.redisRpushRps);
+    // fan-out: measured through a real collective, its ratio from this run, nothing lost
+    assert.ok(
+      isFiniteNumber(s.fanoutDps) && s.fanoutDps > 0,
+      `fanoutDps must be a positive number, got ${String(s.fanoutDps)} (${s.fanoutNote})`,
+    );
+    assert.equal(s.fanoutRatio, s.fanoutDps / s.redisRpushRps);
+    assert.ok(s.fanout, 'the fan-out phase is described');
+    assert.equal(s.fanout.members, 200, 'quick mode uses 200 members');
+    assert.equal(s.fanout.stored, s.fanout.members * s.fanout.posts);
+    assert.equal(s.fanout.writes, s.fanout.members * s.fanout.posts);
+    assert.equal(s.fanout.wrongMailboxes, 0);
 
     // nothing lost, nothing twice, nothing left behind
     assert.equal(s.lost, 0);
