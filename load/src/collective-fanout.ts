@@ -15,6 +15,7 @@ import {
   decodeCollectiveResult,
   encodeCollectiveRequest,
   generateKeyPair,
+  MAX_CANDIDATES,
   mintPostage,
   MessageType,
   POST_EXTRA_BITS,
@@ -118,42 +119,44 @@ export async function collectiveFanout(
     return r.value;
   };
 
-  // members-1 komrades: identity and collective mailbox each, join concurrently,
-  // then the founder vouches each one in (quorum fixed at 1)
+  // members-1 komrades: identity and collective mailbox each. A collective holds at most
+  // MAX_CANDIDATES open candidacies, so they join in batches (concurrently) and the founder
+  // vouches each batch in (quorum fixed at 1) before the next joins
   const joiners = o.members - 1;
-  o.ui.phase('collective: join', joiners * 2, `${o.members} members`);
+  o.ui.phase('collective: join + vouch', joiners, `${o.members} members`);
   let done = 0;
-  const candidates: { id: KeyPair; mb: OwnedMailbox; epoch: number }[] = [];
-  await eachLimit(
-    Array.from({ length: joiners }, (_, i) => i),
-    16,
-    async () => {
-      const id = generateKeyPair();
-      const mb = newMailbox(o.relayName);
-      await client.createMailbox(mb);
-      const joined = await request(id, {
-        type: MessageType.CollectiveJoin,
-        mailboxId: mb.address.id,
-        mailboxKey: mb.keys.publicKey,
+  const boxes: OwnedMailbox[] = [mine.mailbox];
+  const batchSize = Math.min(128, MAX_CANDIDATES);
+  for (let from = 0; from < joiners; from += batchSize) {
+    const candidates: { id: KeyPair; mb: OwnedMailbox; epoch: number }[] = [];
+    await eachLimit(
+      Array.from({ length: Math.min(batchSize, joiners - from) }, (_, i) => i),
+      16,
+      async () => {
+        const id = generateKeyPair();
+        const mb = newMailbox(o.relayName);
+        await client.createMailbox(mb);
+        const joined = await request(id, {
+          type: MessageType.CollectiveJoin,
+          mailboxId: mb.address.id,
+          mailboxKey: mb.keys.publicKey,
+        });
+        candidates.push({ id, mb, epoch: joined.epoch });
+      },
+    );
+    for (const c of candidates) {
+      const r = await request(founder.account.identity, {
+        type: MessageType.CollectiveVouch,
+        memberEpoch: 1,
+        candidateKey: c.id.publicKey,
+        candidacyEpoch: c.epoch,
       });
-      candidates.push({ id, mb, epoch: joined.epoch });
+      if (r.outcome !== CollectiveOutcome.Admitted)
+        throw new Error(`a bench member was not admitted (outcome ${r.outcome})`);
+      boxes.push(c.mb);
       o.ui.update(++done);
-    },
-  );
-  o.ui.phase('collective: vouch', joiners * 2, `founder vouches ${joiners} in`);
-  o.ui.update(done);
-  for (const c of candidates) {
-    const r = await request(founder.account.identity, {
-      type: MessageType.CollectiveVouch,
-      memberEpoch: 1,
-      candidateKey: c.id.publicKey,
-      candidacyEpoch: c.epoch,
-    });
-    if (r.outcome !== CollectiveOutcome.Admitted)
-      throw new Error(`a bench member was not admitted (outcome ${r.outcome})`);
-    o.ui.update(++done);
+    }
   }
-  const boxes = [mine.mailbox, ...candidates.map((c) => c.mb)];
   const view = await feed.collectives.show(name);
   if (view.members.length !== o.members)
     throw new Error(`bench collective has ${view.members.length} members, not ${o.members}`);

@@ -48,7 +48,7 @@ options:
   --batch N             envelopes per POST for the batched figure (default 32)
   --fetch-page N        envelopes per fetch page (default 100)
   --collective-members N  members of the fan-out collective (quick 200, full 1000)
-  --collective-posts N  posts to it in the timed fan-out phase (quick 10, full 100)
+  --collective-posts N  posts to it in the timed fan-out phase (quick 50, full 100)
   --results DIR         where <timestamp>.json and latest.json go (default load/results)
   --cpu-prof DIR        write a V8 CPU profile of every service into DIR
   --no-progress         no progress bar
@@ -103,7 +103,7 @@ export function parseBenchArgs(argv: readonly string[], defaultResultsDir: strin
     fanoutMembers: 1000,
     fanoutPosts: quick ? 20 : 200,
     collectiveMembers: int('collective-members', 2, 4096) ?? (quick ? 200 : 1000),
-    collectivePosts: int('collective-posts', 1, 100_000) ?? (quick ? 10 : 100),
+    collectivePosts: int('collective-posts', 1, 100_000) ?? (quick ? 50 : 100),
     redisBenchRequests: quick ? 200_000 : 1_000_000,
     natsMessages: quick ? 200_000 : 1_000_000,
     soakLoad: 0.3,
