@@ -261,6 +261,13 @@ function CollectiveDetail({ name }: { readonly name: string }) {
       setView(await engine.call('collective', name));
     });
   }, [name, engine, load.run, snapshot.lastSyncMs]);
+  // a notice about an earlier state (candidate) is stale once the state moves on
+  const stateKey = mine ? `${mine.state}/${String(mine.hasKey)}` : 'none';
+  const [shownFor, setShownFor] = useState(stateKey);
+  if (shownFor !== stateKey) {
+    setShownFor(stateKey);
+    if (notice?.startsWith('You are a candidate')) setNotice(undefined);
+  }
 
   const vouch = (who: string): void => {
     setNotice(undefined);
