@@ -16,7 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { openAccount } from '@komrade/client';
 import { initCrypto } from '@komrade/protocol';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis, type RunningServer } from '../src/servers.js';
 
@@ -137,13 +143,17 @@ describe('web client end to end (headless Chromium, real servers)', () => {
    * checked by axe-core (injected through the DevTools protocol, which the page's CSP
    * does not govern; the page itself never loads it).
    */
-  async function shoot(page: Page, name: string): Promise<void> {
+  async function shoot(page: Page, name: string, focus?: Locator): Promise<void> {
     const was = page.viewportSize() ?? PHONE;
     for (const [size, viewport] of [
       ['phone', PHONE],
       ['desktop', DESKTOP],
     ] as const) {
       await page.setViewportSize(viewport);
+      if (focus)
+        await focus.evaluate((el: { scrollIntoView(o: { block: string }): void }) => {
+          el.scrollIntoView({ block: 'center' });
+        });
       // (page scripts are strings: this package compiles without the DOM library)
       await page.evaluate(
         'new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))',
@@ -370,8 +380,7 @@ describe('web client end to end (headless Chromium, real servers)', () => {
     assert.equal(width, 64);
     assert.match(String(await img.getAttribute('src')), /^blob:/);
     await untilInFeed(alice, 'Portland meets on Sunday at noon');
-    await img.scrollIntoViewIfNeeded();
-    await shoot(bob.page, '09-feed');
+    await shoot(bob.page, '09-feed', img);
     await shoot(alice.page, '09-feed-alice');
   });
 
