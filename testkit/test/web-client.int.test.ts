@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,6 @@ describe('web client end to end (headless Chromium, real servers)', () => {
         `The web client is not built (${WEB_DIR}). Build it with: npm run build -w @komrade/web`,
       );
     axe = await readFile(AXE_SOURCE, 'utf8');
-    await rm(ARTIFACTS, { recursive: true, force: true });
     await mkdir(ARTIFACTS, { recursive: true });
     await initCrypto();
     nats = await startNats();
