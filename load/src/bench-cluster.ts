@@ -79,6 +79,9 @@ export async function startRelayProcesses(
     KOMRADE_MAILBOX_QUOTA: '1000000',
     KOMRADE_MAIL_STREAM_MAX_BYTES: String(2 * 1024 ** 3),
     KOMRADE_SESSION_TTL_SEC: '3600',
+    // a 1,000-member collective's record makes each join and vouch slower than the
+    // default request timeout allows on 2 shared cores (the collectives tests raise it too)
+    KOMRADE_REQUEST_TIMEOUT_MS: '20000',
     // vouch needs a secret for its vouch tokens; a bench relay lives for one run
     KOMRADE_VOUCH_SECRET: randomBytes(32).toString('hex'),
   };

@@ -131,7 +131,7 @@ export async function collectiveFanout(
     const candidates: { id: KeyPair; mb: OwnedMailbox; epoch: number }[] = [];
     await eachLimit(
       Array.from({ length: Math.min(batchSize, joiners - from) }, (_, i) => i),
-      16,
+      4,
       async () => {
         const id = generateKeyPair();
         const mb = newMailbox(o.relayName);
