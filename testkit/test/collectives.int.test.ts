@@ -49,6 +49,8 @@ import {
   type OwnedMailbox,
   type Transport,
 } from '@komrade/client';
+import { createLogger } from '@komrade/service-runtime';
+import { start as startVouch, vouchConfig } from '@komrade/vouch';
 import { Redis } from 'ioredis';
 import { dumpKv } from '../src/kv-scan.js';
 import { identifierForms } from '../src/privacy-scan.js';
@@ -487,6 +489,74 @@ describe('collectives, vouching and posts (real nats-server and redis-server)', 
       await codeOf(mallory.feed.collectives.show('nowhere')),
       'ERR_COLLECTIVE_NOT_FOUND',
     );
+  });
+
+  test('collectives - two vouch instances racing: concurrent joins and vouches all count exactly once', async () => {
+    const second = await startVouch(vouchConfig(relay.env), {
+      log: createLogger('vouch', 'silent'),
+    });
+    try {
+      const founder = await komrade('race_founder');
+      await founder.feed.collectives.create('racetown', { kind: 'fixed', count: 1 });
+      const client = new KomradeClient({
+        transport: httpTransport({ baseUrl: relay.operatorUrl }),
+      });
+      const joinOf = async (id: KeyPair) => {
+        const mb = newMailbox('test');
+        await client.createMailbox(mb);
+        return postRaw(
+          rawRequest(id, 'racetown', {
+            type: MessageType.CollectiveJoin,
+            mailboxId: mb.address.id,
+            mailboxKey: mb.keys.publicKey,
+          }),
+        );
+      };
+      // nine candidates join at once, across both instances: nine distinct candidacies
+      const ids = Array.from({ length: 9 }, () => generateKeyPair());
+      const joins = await Promise.all(ids.map(joinOf));
+      assert.equal(new Set(joins.map((j) => j.epoch)).size, 9);
+      for (const [i, id] of ids.entries())
+        await postRaw(
+          rawRequest(founder.k.account.identity, 'racetown', {
+            type: MessageType.CollectiveVouch,
+            memberEpoch: 1,
+            candidateKey: id.publicKey,
+            candidacyEpoch: joins[i]?.epoch ?? 0,
+          }),
+        );
+      // everyone must vouch from now on: the founder's vote alone is quorum(10) under fixed:1
+      const changed = await founder.feed.collectives.vote('racetown', {
+        kind: 'fixed',
+        count: 100,
+      });
+      assert.equal(changed.outcome, CollectiveOutcome.PolicyChanged);
+      const x = generateKeyPair();
+      const xJoin = await joinOf(x);
+      const view = await founder.feed.collectives.show('racetown');
+      assert.equal(view.quorum, 10);
+      const voters: KeyPair[] = [founder.k.account.identity, ...ids];
+      const results = await Promise.all(
+        voters.map((v) =>
+          postRaw(
+            rawRequest(v, 'racetown', {
+              type: MessageType.CollectiveVouch,
+              memberEpoch: view.members.find((m) => same(m.identityKey, v.publicKey))?.epoch ?? 0,
+              candidateKey: x.publicKey,
+              candidacyEpoch: xJoin.epoch,
+            }),
+          ),
+        ),
+      );
+      assert.equal(results.filter((r) => r.outcome === CollectiveOutcome.Admitted).length, 1);
+      assert.equal(results.filter((r) => r.outcome === CollectiveOutcome.Counted).length, 9);
+      const after = await founder.feed.collectives.show('racetown');
+      assert.equal(after.members.length, 11);
+      assert.equal(after.members.find((m) => same(m.identityKey, x.publicKey))?.vouches, 10);
+      assert.equal(await founder.feed.collectives.vouchCount(x.publicKey), 10);
+    } finally {
+      await second[Symbol.asyncDispose]();
+    }
   });
 
   test('collectives - one post to a collective of 1,000 members lands exactly once in each member mailbox', async () => {

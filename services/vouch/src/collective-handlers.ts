@@ -209,7 +209,21 @@ function vouch(
   return withRecord(deps, a.collective, async (rec) => {
     if (!rec.members.some((m) => same(actor)(m) && m.epoch === a.memberEpoch))
       return { reply: fail('ERR_COLLECTIVE_NOT_MEMBER') };
-    if (rec.members.some(same(a.candidateKey))) return { reply: fail('ERR_COLLECTIVE_MEMBER') };
+    const admittedMeanwhile = rec.members.find(same(a.candidateKey));
+    if (admittedMeanwhile) {
+      // our token was counted, then a concurrent vouch (another request, maybe another
+      // instance) wrote the admission first: this vouch counted all the same
+      if (addedByThisRequest)
+        return {
+          reply: result(
+            CollectiveOutcome.Counted,
+            rec,
+            a.candidacyEpoch,
+            admittedMeanwhile.vouches,
+          ),
+        };
+      return { reply: fail('ERR_COLLECTIVE_MEMBER') };
+    }
     const cand = rec.candidates.find(
       (c) => same(a.candidateKey)(c) && c.epoch === a.candidacyEpoch,
     );
@@ -292,6 +306,13 @@ function vote(
   return withRecord(deps, a.collective, async (rec) => {
     if (!rec.members.some((m) => same(actor)(m) && m.epoch === a.memberEpoch))
       return { reply: fail('ERR_COLLECTIVE_NOT_MEMBER') };
+    // our vote was counted, then a concurrent vote carried the same proposal first
+    if (
+      addedByThisRequest &&
+      rec.policyEpoch === a.policyEpoch + 1 &&
+      samePolicy(a.policy, rec.policy)
+    )
+      return { reply: result(CollectiveOutcome.Voted, rec, rec.policyEpoch, 0) };
     if (a.policyEpoch !== rec.policyEpoch || samePolicy(a.policy, rec.policy))
       return { reply: fail('ERR_COLLECTIVE_POLICY') };
     const text = enc.encode(formatPolicy(a.policy));
