@@ -101,14 +101,22 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         }
       }
     await startNode(port);
+    // the master left without a replica (the one promoted in the failover) takes it
+    let orphan: string | undefined;
+    for (const p of live) {
+      const info = await replicationInfo(p);
+      if (/role:master/.test(info) && /connected_slaves:0\b/.test(info)) orphan = await nodeId(p);
+    }
     const cli = findBinary('redis-server').replace(/redis-server$/, 'redis-cli');
     await run(cli, [
-      '--cluster',
-      'add-node',
-      `127.0.0.1:${port}`,
-      `127.0.0.1:${String(live[0])}`,
-      '--cluster-slave',
-    ]);
+      '--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${String(live[0])}`, '--cluster-slave',
+      ...(orphan ? ['--cluster-master-id', orphan] : []),
+    ]); // prettier-ignore
+    // wait until it has synced: writes that need a replica's WAIT depend on it
+    await waitUntil(
+      async () => (/master_link_status:up/.test(await replicationInfo(port)) ? true : undefined),
+      { what: `redis ${port} to sync as a replica`, timeoutMs: 60_000, intervalMs: 200 },
+    );
   };
 
   const clusterOk = async (): Promise<true | undefined> => {
@@ -226,6 +234,25 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     await stop();
     throw e;
   }
+}
+
+async function withNode<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+function replicationInfo(port: number): Promise<string> {
+  return withNode(port, (r) => r.info('replication'));
+}
+
+function nodeId(port: number): Promise<string> {
+  return withNode(port, async (r) => String(await r.call('CLUSTER', 'MYID')));
 }
 
 async function ping(port: number): Promise<boolean> {

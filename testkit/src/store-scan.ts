@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { STREAMS } from '@komrade/protocol';
+import { MAIL_CONSUMER, STREAMS } from '@komrade/protocol';
 import { Redis } from 'ioredis';
 
 /** Every key in a Redis database with every byte it holds (for "nothing left" proofs). */
@@ -84,6 +84,31 @@ export async function waitMailDrained(natsUrl: string, timeoutMs = 60_000): Prom
       if (Date.now() > until)
         throw new Error(`mail stream still holds ${s.state.messages} messages`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Waits until the sorter's consumer has delivered and seen acked everything (nothing
+ * undelivered, nothing awaiting an ack). Unlike waitMailDrained it does not need the
+ * stream itself to be empty: after a node restart, nats-server 2.9's replicated work-queue
+ * streams can keep acked messages on a replica for a while.
+ */
+export async function waitConsumerDrained(natsUrl: string, timeoutMs = 60_000): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const ci = await jsm.consumers.info(STREAMS.mail.name, MAIL_CONSUMER);
+      if (ci.num_pending === 0 && ci.num_ack_pending === 0) return;
+      if (Date.now() > until)
+        throw new Error(
+          `sorter consumer still has ${ci.num_pending} undelivered and ${ci.num_ack_pending} unacked messages`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await nc.close();
