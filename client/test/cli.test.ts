@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -184,7 +185,23 @@ describe('cli runs (no operator needed)', () => {
     );
     assert.equal(resolveHome({ ...io, env: { KOMRADE_HOME: '/k' } }, undefined), '/k');
     assert.equal(resolveHome({ ...io, env: { KOMRADE_HOME: '/k' } }, '/flag'), '/flag');
-    assert.equal(resolveOperator(io, undefined), 'http://127.0.0.1:8080');
+    const state = mkdtempSync(join(tmpdir(), 'komrade-state-'));
+    const noCluster = { ...io, env: { KOMRADE_STATE_DIR: state } };
+    assert.equal(resolveOperator(noCluster, undefined), 'http://127.0.0.1:8080');
+    // a relay started by npm start in this directory is found through its cluster.json
+    writeFileSync(
+      join(state, 'cluster.json'),
+      JSON.stringify({ operator: { url: 'http://127.0.0.1:41234' } }),
+    );
+    assert.equal(resolveOperator(noCluster, undefined), 'http://127.0.0.1:41234');
+    assert.equal(
+      resolveOperator(
+        { ...io, env: { KOMRADE_STATE_DIR: state, KOMRADE_OPERATOR: 'http://o' } },
+        undefined,
+      ),
+      'http://o',
+    );
+    rmSync(state, { recursive: true, force: true });
     assert.equal(
       resolveOperator({ ...io, env: { KOMRADE_OPERATOR: 'http://o' } }, undefined),
       'http://o',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,11 +41,32 @@ export function resolveHome(io: CliIo, flag: string | undefined): string {
   return join(xdg !== undefined && xdg !== '' ? xdg : join(home, '.config'), 'komrade');
 }
 
-/** The operator address: --operator, else KOMRADE_OPERATOR, else DEFAULT_OPERATOR. */
+/**
+ * The operator address: --operator, else KOMRADE_OPERATOR, else the relay `npm start` is
+ * running from this directory (the `operator.url` of $KOMRADE_STATE_DIR/cluster.json,
+ * default ./.komrade/cluster.json), else DEFAULT_OPERATOR.
+ */
 export function resolveOperator(io: CliIo, flag: string | undefined): string {
   if (flag !== undefined && flag !== '') return flag;
   const env = io.env['KOMRADE_OPERATOR'];
-  return env !== undefined && env !== '' ? env : DEFAULT_OPERATOR;
+  if (env !== undefined && env !== '') return env;
+  return localClusterOperator(io) ?? DEFAULT_OPERATOR;
+}
+
+function localClusterOperator(io: CliIo): string | undefined {
+  const dir = io.env['KOMRADE_STATE_DIR'];
+  try {
+    const file = JSON.parse(
+      readFileSync(
+        join(dir !== undefined && dir !== '' ? dir : '.komrade', 'cluster.json'),
+        'utf8',
+      ),
+    ) as { operator?: { url?: unknown } };
+    const url = file.operator?.url;
+    return typeof url === 'string' && /^https?:\/\//.test(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // C0 and C1 controls except tab and line feed, and bidirectional overrides and isolates.
