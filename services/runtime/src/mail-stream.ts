@@ -24,10 +24,24 @@ export interface MailStreamOptions {
  * full (the operator answers 503 and nothing accepted is dropped).
  */
 export async function ensureMailStream(nc: NatsConnection, o: MailStreamOptions): Promise<void> {
+  await ensureMemoryWorkQueue(nc, STREAMS.mail.name, STREAMS.mail.subjects, o);
+}
+
+/**
+ * Creates or updates a stream that holds mail: work-queue retention (an acked message is
+ * gone), memory storage (mail never touches a disk), replicated when clustered, max age =
+ * the mail lifetime, new writes refused when full. Safe to call from every instance at once.
+ */
+export async function ensureMemoryWorkQueue(
+  nc: NatsConnection,
+  name: string,
+  subjects: readonly string[],
+  o: MailStreamOptions,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
-    name: STREAMS.mail.name,
-    subjects: [...STREAMS.mail.subjects],
+    name,
+    subjects: [...subjects],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.Memory,
     discard: DiscardPolicy.New,
@@ -66,6 +80,6 @@ export async function ensureMailConsumer(nc: NatsConnection, ackWaitSec: number)
   }
 }
 
-function isNotFound(e: unknown): boolean {
+export function isNotFound(e: unknown): boolean {
   return e instanceof Error && /not found/i.test(e.message);
 }

@@ -1,14 +1,8 @@
-import {
-  AckPolicy,
-  DiscardPolicy,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { nanos } from '@nats-io/nats-core';
 import { OUTBOUND_STREAM, outboundConsumer, outboundSubject } from '@komrade/protocol';
-import type { MailStreamOptions } from './mail-stream.js';
+import { ensureMemoryWorkQueue, isNotFound, type MailStreamOptions } from './mail-stream.js';
 
 /**
  * Creates or updates the federation outbound stream (SPEC.md section 19.4): like the mail
@@ -20,29 +14,7 @@ export async function ensureOutboundStream(
   nc: NatsConnection,
   o: MailStreamOptions,
 ): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
-    name: OUTBOUND_STREAM.name,
-    subjects: [...OUTBOUND_STREAM.subjects],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.Memory,
-    discard: DiscardPolicy.New,
-    max_age: nanos(o.maxAgeSec * 1000),
-    max_bytes: o.maxBytes,
-    num_replicas: o.replicas,
-    duplicate_window: nanos(o.duplicateWindowSec * 1000),
-  };
-  try {
-    await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, config);
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-    try {
-      await jsm.streams.add(config);
-    } catch (e2) {
-      if (!/already in use|exists/i.test(e2 instanceof Error ? e2.message : '')) throw e2;
-    }
-  }
+  await ensureMemoryWorkQueue(nc, OUTBOUND_STREAM.name, OUTBOUND_STREAM.subjects, o);
 }
 
 /**
@@ -73,8 +45,4 @@ export async function ensureOutboundConsumer(
       if (!/already in use|exists/i.test(e2 instanceof Error ? e2.message : '')) throw e2;
     }
   }
-}
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /not found/i.test(e.message);
 }
