@@ -55,32 +55,9 @@ import {
   type CollectiveResult,
   type Post,
   type QuorumPolicy,
-  type Result,
 } from '../src/index.js';
-import type { Codec, Field, ValidSample } from './fixtures.js';
+import { codec, type Codec, type Field } from './codec-fixture.js';
 import { nameArb, seeded } from './fixtures-directory.js';
-
-function codec<T>(c: {
-  name: string;
-  type: number;
-  decode: (bytes: Uint8Array) => Result<T>;
-  encode: (value: T) => Uint8Array;
-  valid: fc.Arbitrary<ValidSample>;
-  sample: Uint8Array;
-}): Codec {
-  return {
-    ...c,
-    reencode: (bytes) => {
-      const res = c.decode(bytes);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-    decodeWipeEncode: (bytes) => {
-      const res = c.decode(bytes);
-      bytes.fill(0);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-  };
-}
 
 const bytesArb = (n: number): fc.Arbitrary<Uint8Array> =>
   fc.uint8Array({ minLength: n, maxLength: n });

@@ -21,31 +21,8 @@ import {
   encodeVerifyStep,
   MessageType,
   type MailboxAddress,
-  type Result,
 } from '../src/index.js';
-import type { Codec, ValidSample } from './fixtures.js';
-
-function codec<T>(c: {
-  name: string;
-  type: number;
-  decode: (bytes: Uint8Array) => Result<T>;
-  encode: (value: T) => Uint8Array;
-  valid: fc.Arbitrary<ValidSample>;
-  sample: Uint8Array;
-}): Codec {
-  return {
-    ...c,
-    reencode: (bytes) => {
-      const res = c.decode(bytes);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-    decodeWipeEncode: (bytes) => {
-      const res = c.decode(bytes);
-      bytes.fill(0);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-  };
-}
+import { codec, type Codec } from './codec-fixture.js';
 
 /** Deterministic bytes (a different filler from fixtures.ts is fine). */
 export function seeded(n: number, seed: number): Uint8Array {

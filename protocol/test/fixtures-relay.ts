@@ -21,32 +21,9 @@ import {
   ReceiptOutcome,
   RelayKind,
   type ReceiptEntry,
-  type Result,
 } from '../src/index.js';
 import { nameArb, seeded } from './fixtures-directory.js';
-import type { Codec, ValidSample } from './fixtures.js';
-
-function codec<T>(c: {
-  name: string;
-  type: number;
-  decode: (bytes: Uint8Array) => Result<T>;
-  encode: (value: T) => Uint8Array;
-  valid: fc.Arbitrary<ValidSample>;
-  sample: Uint8Array;
-}): Codec {
-  return {
-    ...c,
-    reencode: (bytes) => {
-      const res = c.decode(bytes);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-    decodeWipeEncode: (bytes) => {
-      const res = c.decode(bytes);
-      bytes.fill(0);
-      return res.ok ? c.encode(res.value) : undefined;
-    },
-  };
-}
+import { codec, type Codec } from './codec-fixture.js';
 
 const bytesArb = (n: number): fc.Arbitrary<Uint8Array> =>
   fc.uint8Array({ minLength: n, maxLength: n });
