@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: build, lint, format check, unit tests, then integration tests against real
 // nats-server / redis-server / tor spawned by the test kit. Flags: --unit, --integration,
-// --no-lint, --only <substring> (run only test files whose path contains it).
+// --no-lint, --only <substrings> (comma-separated: run only test files whose path contains one).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -56,7 +56,7 @@ const all = pkgDirs
     const t = join(root, d, 'dist', 'test');
     return existsSync(t) ? findTests(t) : [];
   })
-  .filter((f) => !only || relative(root, f).includes(only));
+  .filter((f) => !only || only.split(',').some((o) => relative(root, f).includes(o)));
 // The web client (client/web) is a Vite build of its own (type-checked, bundled); the
 // operator serves it in the web tests, so it is built whenever those run.
 if (all.some((f) => /\/web-[a-z-]+\.int\.test\.js$/.test(f)))

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import dns from 'node:dns';
 import { after, before, describe, test } from 'node:test';
-import { ContentKind, generateKeyPair, initCrypto } from '@komrade/protocol';
-import { KomradeClient, newMailbox, senderIn, targetOf } from '@komrade/client';
+import { ContentKind, generateKeyPair, initCrypto, KomradeError } from '@komrade/protocol';
+import { httpTransport, KomradeClient, newMailbox, senderIn, targetOf } from '@komrade/client';
 import { socksTransport } from '@komrade/client/node';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis } from '../src/servers.js';
@@ -19,6 +20,15 @@ function listeners(pids: readonly number[]): string[] {
     .filter((l) => pids.some((p) => l.includes(`pid=${p},`)))
     .map((l) => l.trim().split(/\s+/)[3] ?? '');
 }
+
+// Records every host name this process asks the system resolver for (http, fetch and net
+// all go through dns.lookup), to prove no .onion name ever reaches it.
+const lookups: string[] = [];
+const realLookup = dns.lookup.bind(dns);
+(dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]): unknown => {
+  lookups.push(host);
+  return (realLookup as (...a: unknown[]) => unknown)(host, ...rest);
+};
 
 describe('onion gateway: the operator reached only through a real private Tor network', () => {
   let nats: Awaited<ReturnType<typeof startNats>>;
@@ -98,9 +108,18 @@ describe('onion gateway: the operator reached only through a real private Tor ne
     for (const a of all) assert.match(a, /^127\.0\.0\.1:\d+$/, `listening beyond loopback: ${a}`);
   });
 
-  test('a plain-HTTP attempt at the .onion name fails instead of leaking to DNS or clearnet', async () => {
-    await assert.rejects(
-      fetch(`http://${tor.onionHost}/v1/info`, { signal: AbortSignal.timeout(5000) }),
+  test('the client never resolves an .onion name through DNS, and refuses an onion operator without a proxy', () => {
+    // every name this process looked up while the tests above talked to the onion service
+    assert.deepEqual(
+      lookups.filter((h) => h.endsWith('.onion')),
+      [],
+      '.onion names went to the system resolver',
     );
+    const before = lookups.length;
+    assert.throws(
+      () => httpTransport({ baseUrl: `http://${tor.onionHost}` }),
+      (e: unknown) => e instanceof KomradeError && e.code === 'ERR_CLIENT_UNREACHABLE',
+    );
+    assert.equal(lookups.length, before, 'refusing looked something up');
   });
 });
