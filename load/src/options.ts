@@ -38,16 +38,16 @@ export const USAGE = `npm run bench -- [options]            run every scenario, 
 npm run bench -- seal --out DIR [...]   write pre-sealed envelopes for k6 (see docs/benchmarks.md)
 
 options:
-  --quick               CI-sized run (about a minute; soak 20 s)
-  --duration SEC        length of each timed phase (quick 4, full 20)
+  --quick               CI-sized run (under a minute; soak 8 s)
+  --duration SEC        length of each timed phase (quick 3, full 20)
   --clients N           concurrent simulated clients / connections (default 128)
   --postage-bits N      proof-of-work difficulty of the relay and envelopes (default 0)
-  --soak-seconds SEC    soak length (quick 20, full 600)
+  --soak-seconds SEC    soak length (quick 8, full 600)
   --mailboxes N         mailboxes the mail is spread over (quick 50, full 1000)
   --sealed N            envelopes sealed for real with Themis (quick 1000, full 20000)
   --batch N             envelopes per POST for the batched figure (default 32)
   --fetch-page N        envelopes per fetch page (default 100)
-  --collective-members N  members of the fan-out collective (quick 200, full 1000)
+  --collective-members N  members of the fan-out collective (quick 100, full 1000)
   --collective-posts N  posts to it in the timed fan-out phase (quick 50, full 100)
   --results DIR         where <timestamp>.json and latest.json go (default load/results)
   --cpu-prof DIR        write a V8 CPU profile of every service into DIR
@@ -92,17 +92,17 @@ export function parseBenchArgs(argv: readonly string[], defaultResultsDir: strin
   };
   return {
     quick,
-    durationSec: num(values.duration, 'duration', 1, 3600) ?? (quick ? 4 : 20),
+    durationSec: num(values.duration, 'duration', 1, 3600) ?? (quick ? 3 : 20),
     clients: int('clients', 1, 4096) ?? 128,
     postageBits: int('postage-bits', 0, 28) ?? 0,
-    soakSeconds: num(values['soak-seconds'], 'soak-seconds', 1, 86400) ?? (quick ? 20 : 600),
+    soakSeconds: num(values['soak-seconds'], 'soak-seconds', 1, 86400) ?? (quick ? 8 : 600),
     mailboxes: int('mailboxes', 1, 100_000) ?? (quick ? 50 : 1000),
     sealed: int('sealed', 0, 10_000_000) ?? (quick ? 1000 : 20_000),
     batch: int('batch', 1, 256) ?? 32,
     fetchPage: int('fetch-page', 1, 1000) ?? 100,
     fanoutMembers: 1000,
     fanoutPosts: quick ? 20 : 200,
-    collectiveMembers: int('collective-members', 2, 4096) ?? (quick ? 200 : 1000),
+    collectiveMembers: int('collective-members', 2, 4096) ?? (quick ? 100 : 1000),
     collectivePosts: int('collective-posts', 1, 100_000) ?? (quick ? 50 : 100),
     redisBenchRequests: quick ? 200_000 : 1_000_000,
     natsMessages: quick ? 200_000 : 1_000_000,

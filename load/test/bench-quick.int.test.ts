@@ -77,7 +77,7 @@ describe('npm run bench -- --quick (real nats-server, redis-server, services as 
     );
     assert.equal(s.fanoutRatio, s.fanoutDps / s.redisRpushRps);
     assert.ok(s.fanout, 'the fan-out phase is described');
-    assert.equal(s.fanout.members, 200, 'quick mode uses 200 members');
+    assert.equal(s.fanout.members, 100, 'quick mode uses 100 members');
     assert.equal(s.fanout.stored, s.fanout.members * s.fanout.posts);
     assert.equal(s.fanout.writes, s.fanout.members * s.fanout.posts);
     assert.equal(s.fanout.wrongMailboxes, 0);

@@ -63,7 +63,9 @@ describe('bench building blocks', () => {
   test('flags - quick preset, overrides, and bad values rejected', () => {
     const q = parseBenchArgs(['--quick'], '/tmp/r');
     assert.equal(q.quick, true);
-    assert.equal(q.soakSeconds, 20);
+    assert.equal(q.soakSeconds, 8);
+    assert.equal(q.durationSec, 3);
+    assert.equal(q.collectiveMembers, 100);
     assert.equal(q.postageBits, 0);
     const f = parseBenchArgs(['--duration', '7', '--clients', '10', '--soak-seconds', '30'], '/r');
     assert.equal(f.durationSec, 7);
