@@ -7,7 +7,7 @@ export type {
   ReceiveOptions,
   RelayInfo,
 } from './sdk/komrade-client.js';
-export { httpTransport, errorFrom } from './sdk/transport.js';
+export { httpTransport, fetchTransport, errorFrom } from './sdk/transport.js';
 export type { Transport, HttpTransportOptions } from './sdk/transport.js';
 export { newMailbox, targetOf, describeMailbox } from './sdk/mailbox.js';
 export type { OwnedMailbox, MailboxTarget } from './sdk/mailbox.js';

@@ -34,6 +34,7 @@ import {
   type DirectoryEntry,
   type ErrorCode,
   type KeyPair,
+  type Sealed,
   type OpenedMail,
   type Result,
 } from '@komrade/protocol';
@@ -225,27 +226,30 @@ export class KomradeClient {
     }
   }
 
+  /** Seals one message (sender identity inside) with a lifetime capped by the relay's maximum. */
+  private seal(sender: KeyPair, m: OutgoingMessage, maxTtlSec: number): Sealed {
+    const ttl = Math.min(m.ttlSec ?? 7 * 86400, maxTtlSec);
+    const r = sealMail({
+      to: m.to.address,
+      mailboxKey: m.to.publicKey,
+      sender,
+      kind: m.kind,
+      content: m.content,
+      expiryHour: Math.floor((this.now() + ttl * 1000) / 3_600_000) - 1,
+      timestampMs: this.now(),
+      messageId: randomBytes(16),
+    });
+    if (!r.ok) throw new KomradeError(r.code);
+    return r.value;
+  }
+
   /**
    * Seals messages (sender identity inside), stamps postage, and posts them in batches.
    * Resolves with the envelope ids once the relay has stored every one (202).
    */
   async send(sender: KeyPair, messages: readonly OutgoingMessage[]): Promise<Uint8Array[]> {
     const info = await this.relayInfo();
-    const sealed = messages.map((m) => {
-      const ttl = Math.min(m.ttlSec ?? 7 * 86400, info.maxTtlSec);
-      const r = sealMail({
-        to: m.to.address,
-        mailboxKey: m.to.publicKey,
-        sender,
-        kind: m.kind,
-        content: m.content,
-        expiryHour: Math.floor((this.now() + ttl * 1000) / 3_600_000) - 1,
-        timestampMs: this.now(),
-        messageId: randomBytes(16),
-      });
-      if (!r.ok) throw new KomradeError(r.code);
-      return r.value;
-    });
+    const sealed = messages.map((m) => this.seal(sender, m, info.maxTtlSec));
     const stampable = sealed.map((s, i) => ({
       ...s,
       // federation: mail to another relay meets the peer postage floor too
@@ -330,19 +334,7 @@ export class KomradeClient {
    */
   async sendFanout(sender: KeyPair, m: OutgoingMessage): Promise<Uint8Array> {
     const info = await this.relayInfo();
-    const ttl = Math.min(m.ttlSec ?? 7 * 86400, info.maxTtlSec);
-    const r = sealMail({
-      to: m.to.address,
-      mailboxKey: m.to.publicKey,
-      sender,
-      kind: m.kind,
-      content: m.content,
-      expiryHour: Math.floor((this.now() + ttl * 1000) / 3_600_000) - 1,
-      timestampMs: this.now(),
-      messageId: randomBytes(16),
-    });
-    if (!r.ok) throw new KomradeError(r.code);
-    const sealed = r.value;
+    const sealed = this.seal(sender, m, info.maxTtlSec);
     const body = await this.postWithPostage('/v1/fanout', sealed.id, POST_EXTRA_BITS, (nonce) =>
       withPostage(sealed.bytes, sealed.relayLength, nonce),
     );

@@ -37,6 +37,22 @@ export function httpTransport(o: HttpTransportOptions): Transport {
       throw new KomradeError('ERR_CLIENT_UNREACHABLE');
     }
   };
+  return fetchTransport(call);
+}
+
+/**
+ * A Transport over any fetch-like call (path + init -> Response): binary POSTs, JSON GETs,
+ * and operator error answers turned into KomradeError. Shared by httpTransport and the
+ * web client's same-origin transport.
+ */
+export function fetchTransport(
+  call: (path: string, init: RequestInit) => Promise<Response>,
+): Transport {
+  const read = async (res: Response): Promise<Uint8Array> => {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.status >= 400) throw errorFrom(res.status, bytes);
+    return bytes;
+  };
   return {
     async post(path, body) {
       const res = await call(path, {
@@ -44,14 +60,10 @@ export function httpTransport(o: HttpTransportOptions): Transport {
         headers: { 'content-type': 'application/octet-stream' },
         body: new Uint8Array(body),
       });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status >= 400) throw errorFrom(res.status, bytes);
-      return { status: res.status, body: bytes, headers: res.headers };
+      return { status: res.status, body: await read(res), headers: res.headers };
     },
     async getJson(path) {
-      const res = await call(path, { method: 'GET' });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status >= 400) throw errorFrom(res.status, bytes);
+      const bytes = await read(await call(path, { method: 'GET' }));
       try {
         return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
       } catch {

@@ -1,4 +1,4 @@
-import { errorFrom, type Transport } from '@komrade/client';
+import { fetchTransport, type Transport } from '@komrade/client';
 import { KomradeError } from '@komrade/protocol';
 
 /**
@@ -22,26 +22,5 @@ export function sameOriginTransport(timeoutMs = 60_000): Transport {
       throw new KomradeError('ERR_CLIENT_UNREACHABLE');
     }
   };
-  return {
-    async post(path, body) {
-      const res = await call(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: new Uint8Array(body),
-      });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status >= 400) throw errorFrom(res.status, bytes);
-      return { status: res.status, body: bytes, headers: res.headers };
-    },
-    async getJson(path) {
-      const res = await call(path, { method: 'GET' });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (res.status >= 400) throw errorFrom(res.status, bytes);
-      try {
-        return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-      } catch {
-        throw new KomradeError('ERR_CLIENT_PROTOCOL');
-      }
-    },
-  };
+  return fetchTransport(call);
 }
