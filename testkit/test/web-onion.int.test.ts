@@ -119,7 +119,7 @@ describe('web client over an onion service (private Tor network, headless Chromi
       timeout: UI_TIMEOUT_MS,
     });
     await page.evaluate(`location.hash = '#/people'`);
-    await page.locator('#find-name').fill('carol');
+    await page.locator('#find-name').fill('carol', { timeout: UI_TIMEOUT_MS });
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByText('That is you.').waitFor({ timeout: UI_TIMEOUT_MS });
     await page.screenshot({ path: join(ARTIFACTS, '12-onion-phone.png') });
