@@ -277,6 +277,8 @@ export {
   MAX_POST_CHARS,
   MAX_POST_TEXT_BYTES,
   MAX_POST_BYTES,
+  AUTHOR_MAX,
+  isAuthor,
   MAX_SIGNED_WORLD_POST,
   MAX_WORLD_PAGE,
   WORLD_DEFAULT_TTL_SEC,
@@ -354,6 +356,15 @@ export type {
   ReceiptEntry,
   RemoteLookup,
 } from './wire/relay.js';
+export {
+  MAX_REMOTE_COLLECTIVE_BODY,
+  FanoutItemKind,
+  encodeRemoteCollective,
+  decodeRemoteCollective,
+  encodeRelayFanout,
+  decodeRelayFanout,
+} from './wire/relay-collective.js';
+export type { RemoteCollective, FanoutItem } from './wire/relay-collective.js';
 export {
   RELAY_CLOCK_WINDOW_MS,
   relayFingerprint,

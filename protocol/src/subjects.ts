@@ -25,6 +25,16 @@ export const SUBJECTS = Object.freeze({
   directoryLookup: 'komrade.v1.directory.lookup',
   /** JetStream: one envelope for a collective's fan-out address; the sorter copies it to every member. */
   mailFanout: 'komrade.v1.mail.fanout',
+  /**
+   * JetStream: a collective post from a peer relay for members of this relay (a RelayFanout
+   * with one Delivery item); the sorter stores it in each listed collective mailbox.
+   */
+  mailDelivery: 'komrade.v1.mail.delivery',
+  /**
+   * Request/reply, operator -> vouch: a peer relay's collective request or query, as a
+   * RemoteCollective naming that peer -> the same answers as the local subjects.
+   */
+  collectiveRemote: 'komrade.v1.collective.remote',
   /** Request/reply, served by vouch: CollectiveRequest -> CollectiveResult / ErrorReply. */
   collectiveRequest: 'komrade.v1.collective.request',
   /** Request/reply, served by vouch: CollectiveShow -> CollectiveView / ErrorReply. */
@@ -53,7 +63,11 @@ export function queueGroup(service: ServiceName): string {
 export const STREAMS = Object.freeze({
   mail: Object.freeze({
     name: 'KOMRADE_MAIL',
-    subjects: Object.freeze(['komrade.v1.mail.inbound', 'komrade.v1.mail.fanout']),
+    subjects: Object.freeze([
+      'komrade.v1.mail.inbound',
+      'komrade.v1.mail.fanout',
+      'komrade.v1.mail.delivery',
+    ]),
   }),
 });
 

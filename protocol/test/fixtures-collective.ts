@@ -170,6 +170,7 @@ const ID1 = seeded(16, 24);
 const entryArb = fc.record({ identityKey: keyArb, epoch: u32Arb, vouches: u16Arb });
 const recordEntryArb = fc.record({
   identityKey: keyArb,
+  mailboxRelay: fc.constant('beta'),
   mailboxId: bytesArb(16),
   mailboxKey: keyArb,
   epoch: u32Arb,
@@ -293,15 +294,29 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
     decode: decodeCollectiveJoin,
     encode: encodeCollectiveJoin,
     valid: fc
-      .record({ base: baseArb, mailboxId: bytesArb(16), mailboxKey: keyArb })
+      .record({
+        base: baseArb,
+        mailboxRelay: relayArb,
+        mailboxId: bytesArb(16),
+        mailboxKey: keyArb,
+      })
       .map(({ base, ...m }) => {
         const { fields, end } = baseFields(base);
         return {
           bytes: encodeCollectiveJoin({ ...base, ...m }),
-          fields: [...fields, { offset: end + 16, width: 1 }],
+          fields: [
+            ...fields,
+            { offset: end, width: 1 },
+            { offset: end + 17 + m.mailboxRelay.length, width: 1 },
+          ],
         };
       }),
-    sample: encodeCollectiveJoin({ ...SAMPLE_BASE, mailboxId: ID1, mailboxKey: K2 }),
+    sample: encodeCollectiveJoin({
+      ...SAMPLE_BASE,
+      mailboxRelay: 'relay2.example',
+      mailboxId: ID1,
+      mailboxKey: K2,
+    }),
   }),
   codec({
     name: 'CollectiveVouch',
@@ -454,7 +469,7 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
           ...m,
           ...(m.outcome === CollectiveOutcome.Created ? { fanoutId: id } : {}),
           ...(m.outcome === CollectiveOutcome.Admitted
-            ? { admitted: { mailboxId: id, mailboxKey: key } }
+            ? { admitted: { mailboxRelay: 'beta', mailboxId: id, mailboxKey: key } }
             : {}),
         };
         return {
@@ -465,7 +480,12 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
             { offset: 9, width: 2 },
             { offset: 11, width: 2 },
             { offset: 13, width: 2 },
-            ...(m.outcome === CollectiveOutcome.Admitted ? [{ offset: 31, width: 1 }] : []),
+            ...(m.outcome === CollectiveOutcome.Admitted
+              ? [
+                  { offset: 15, width: 1 },
+                  { offset: 36, width: 1 },
+                ]
+              : []),
           ],
         };
       }),
@@ -475,7 +495,7 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
       vouches: 2,
       quorum: 2,
       members: 5,
-      admitted: { mailboxId: ID1, mailboxKey: K2 },
+      admitted: { mailboxRelay: 'relay2.example', mailboxId: ID1, mailboxKey: K2 },
     }),
   }),
   codec({
@@ -511,14 +531,29 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
     decode: decodeFanoutMembers,
     encode: encodeFanoutMembers,
     valid: fc
-      .array(fc.record({ mailboxId: bytesArb(16), mailboxKey: keyArb }), { maxLength: 3 })
+      .array(
+        fc.record({
+          mailboxRelay: fc.constant('beta'),
+          mailboxId: bytesArb(16),
+          mailboxKey: keyArb,
+        }),
+        { maxLength: 3 },
+      )
       .map((ts) => ({
         bytes: encodeFanoutMembers(ts),
-        fields: [{ offset: 4, width: 2 }, ...(ts.length > 0 ? [{ offset: 22, width: 1 }] : [])],
+        fields: [
+          { offset: 4, width: 2 },
+          ...(ts.length > 0
+            ? [
+                { offset: 6, width: 1 },
+                { offset: 27, width: 1 },
+              ]
+            : []),
+        ],
       })),
     sample: encodeFanoutMembers([
-      { mailboxId: ID1, mailboxKey: K1 },
-      { mailboxId: seeded(16, 29), mailboxKey: K2 },
+      { mailboxRelay: 'relay1.example', mailboxId: ID1, mailboxKey: K1 },
+      { mailboxRelay: 'relay2.example', mailboxId: seeded(16, 29), mailboxKey: K2 },
     ]),
   }),
   codec({
@@ -543,7 +578,7 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
       .map((v) => {
         const at = 113 + v.name.length;
         const p = at + policySize(v.policy);
-        const c = p + 18 + 2 + 114 * v.members.length;
+        const c = p + 18 + 2 + 119 * v.members.length;
         return {
           bytes: encodeCollectiveRecord(v),
           fields: [
@@ -557,11 +592,12 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
             ...(v.members.length > 0
               ? [
                   { offset: p + 18, width: 1 },
-                  { offset: p + 80, width: 1 },
+                  { offset: p + 64, width: 1 },
+                  { offset: p + 85, width: 1 },
                 ]
               : []),
             { offset: c, width: 2 },
-            { offset: c + 2 + 114 * v.candidates.length, width: 1 },
+            { offset: c + 2 + 119 * v.candidates.length, width: 1 },
           ],
         };
       }),
@@ -574,10 +610,20 @@ export const COLLECTIVE_CODECS: readonly Codec[] = [
       policyEpoch: 1,
       nextEpoch: 5,
       createdMs: 1_795_000_000_000,
-      members: [{ identityKey: K1, mailboxId: ID1, mailboxKey: K2, epoch: 1, vouches: 0 }],
+      members: [
+        {
+          identityKey: K1,
+          mailboxRelay: 'relay1.example',
+          mailboxId: ID1,
+          mailboxKey: K2,
+          epoch: 1,
+          vouches: 0,
+        },
+      ],
       candidates: [
         {
           identityKey: seeded(45, 32),
+          mailboxRelay: 'relay2.example',
           mailboxId: seeded(16, 33),
           mailboxKey: K1,
           epoch: 4,

@@ -17,6 +17,13 @@ import {
   decodeAckResponse,
   decodeEnvelope,
   decodeEnvelopeBatch,
+  decodeRelayFanout,
+  decodeRemoteCollective,
+  encodeCollectiveShow,
+  encodeRelayFanout,
+  encodeRemoteCollective,
+  encodeVouchCountQuery,
+  FanoutItemKind,
   decodeErrorReply,
   decodeFetchRequest,
   decodeFetchResponse,
@@ -427,6 +434,74 @@ export const CODECS: readonly Codec[] = [
   ...DIRECTORY_CODECS,
   // federation messages (0x50-0x55)
   ...RELAY_CODECS,
+  // collectives across relays (0x56, 0x57)
+  codec({
+    name: 'RemoteCollective',
+    type: MessageType.RemoteCollective,
+    decode: decodeRemoteCollective,
+    encode: encodeRemoteCollective,
+    valid: fc
+      .record({
+        relay: relayArb,
+        body: fc.oneof(
+          fc.constantFrom('portland', 'socialists').map((name) => encodeCollectiveShow({ name })),
+          bytesArb(45).map((identityKey) => encodeVouchCountQuery({ identityKey })),
+        ),
+      })
+      .map((m) => ({
+        bytes: encodeRemoteCollective(m),
+        fields: [
+          { offset: 4, width: 1 },
+          { offset: 5 + m.relay.length, width: 2 },
+        ],
+      })),
+    sample: encodeRemoteCollective({
+      relay: 'relay2.example',
+      body: encodeCollectiveShow({ name: 'portland' }),
+    }),
+  }),
+  codec({
+    name: 'RelayFanout',
+    type: MessageType.RelayFanout,
+    decode: decodeRelayFanout,
+    encode: encodeRelayFanout,
+    valid: fc
+      .record({
+        env: envelopeArb,
+        targets: fc.array(fc.record({ mailboxId: bytesArb(16), mailboxKey: bytesArb(45) }), {
+          maxLength: 3,
+        }),
+      })
+      .map(({ env, targets }) => {
+        const bytes = encodeEnvelope(env);
+        const envelope = { ...expectOk(decodeEnvelope(bytes)) };
+        const kind = targets.length === 0 ? FanoutItemKind.Post : FanoutItemKind.Delivery;
+        const at = 11 + bytes.length;
+        return {
+          bytes: encodeRelayFanout([{ kind, envelope, targets }]),
+          fields: [
+            { offset: 4, width: 2 },
+            { offset: 6, width: 1 },
+            { offset: 7, width: 4 },
+            ...envelopeFields(env.to.relay.length, 11),
+            { offset: at, width: 2 },
+            ...(targets.length > 0 ? [{ offset: at + 18, width: 1 }] : []),
+          ],
+        };
+      }),
+    sample: encodeRelayFanout([
+      {
+        kind: FanoutItemKind.Delivery,
+        envelope: expectOk(decodeEnvelope(sampleEnvelopeBytes)),
+        targets: [{ mailboxId: filled(16, 6), mailboxKey: KEY45 }],
+      },
+      {
+        kind: FanoutItemKind.Post,
+        envelope: expectOk(decodeEnvelope(sampleEnvelopeBytes)),
+        targets: [],
+      },
+    ]),
+  }),
   // collectives, vouching and posts (0x30-0x3e, 0x40-0x45)
   ...COLLECTIVE_CODECS,
 ];

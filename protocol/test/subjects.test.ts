@@ -26,6 +26,8 @@ describe('subjects', () => {
         directoryRegister: 'komrade.v1.directory.register',
         directoryLookup: 'komrade.v1.directory.lookup',
         mailFanout: 'komrade.v1.mail.fanout',
+        mailDelivery: 'komrade.v1.mail.delivery',
+        collectiveRemote: 'komrade.v1.collective.remote',
         collectiveRequest: 'komrade.v1.collective.request',
         collectiveShow: 'komrade.v1.collective.show',
         collectiveCount: 'komrade.v1.collective.count',
@@ -54,9 +56,12 @@ describe('subjects', () => {
     }
   });
 
-  test('subjects - the mail stream captures exactly the inbound and fan-out mail subjects; the sorter pulls it', () => {
+  test('subjects - the mail stream captures exactly the inbound, fan-out and delivery mail subjects; the sorter pulls it', () => {
     assert.equal(STREAMS.mail.name, 'KOMRADE_MAIL');
-    assert.deepEqual([...STREAMS.mail.subjects], [SUBJECTS.mailInbound, SUBJECTS.mailFanout]);
+    assert.deepEqual(
+      [...STREAMS.mail.subjects],
+      [SUBJECTS.mailInbound, SUBJECTS.mailFanout, SUBJECTS.mailDelivery],
+    );
     assert.equal(MAIL_CONSUMER, 'sorter');
   });
 

@@ -129,7 +129,13 @@ describe('collective messages', () => {
         mailboxKey: K,
         policy: { kind: 'fixed', count: 2 },
       },
-      { type: MessageType.CollectiveJoin, ...SAMPLE_BASE, mailboxId: seeded(16, 2), mailboxKey: K },
+      {
+        type: MessageType.CollectiveJoin,
+        ...SAMPLE_BASE,
+        mailboxRelay: 'beta',
+        mailboxId: seeded(16, 2),
+        mailboxKey: K,
+      },
       {
         type: MessageType.CollectiveVouch,
         ...SAMPLE_BASE,
@@ -268,7 +274,14 @@ describe('collective messages', () => {
     const mailboxId = seeded(16, 5);
     const fanoutId = seeded(16, 6);
     const mailboxKey = seeded(45, 7);
-    const entry = { identityKey: K, mailboxId, mailboxKey, epoch: 1, vouches: 0 };
+    const entry = {
+      identityKey: K,
+      mailboxRelay: 'beta',
+      mailboxId,
+      mailboxKey,
+      epoch: 1,
+      vouches: 0,
+    };
     const record = {
       name: 'portland',
       founderKey: K,
@@ -297,6 +310,7 @@ describe('collective messages', () => {
 
   test('collective - member and candidate counts are bounded', () => {
     const many = Array.from({ length: MAX_COLLECTIVE_MEMBERS + 1 }, (_, i) => ({
+      mailboxRelay: 'beta',
       mailboxId: seeded(16, i + 1),
       mailboxKey: K,
     }));

@@ -82,6 +82,8 @@ test('header - message type values are pinned, unique and never reused', () => {
       RelayMessage: 0x53,
       RelayMailReceipt: 0x54,
       RemoteLookup: 0x55,
+      RemoteCollective: 0x56,
+      RelayFanout: 0x57,
       ErrorReply: 0x7f,
     },
   );

@@ -233,6 +233,73 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     ]);
   });
 
+  test('federation - a collective on alpha admits bob (beta); its posts reach members on both relays, both ways', async () => {
+    const b = beta as TestRelay;
+    // alice and bob are registered by the test above; carol is a second member on alpha
+    await komrade('carol', alpha, ['register', 'carol']);
+    await komrade('alice', alpha, ['collective', 'create', 'portland']);
+    await komrade('carol', alpha, ['join', 'portland']);
+    await komrade('alice', alpha, ['vouch', 'portland', 'carol']);
+    // bob joins through his home relay; the candidacy names his collective mailbox on beta
+    const joined = (await komrade('bob', b, ['join', 'portland@alpha'])) as { name: string };
+    assert.equal(joined.name, 'portland@alpha');
+    type View = { candidates: { vouches: number }[]; members: unknown[]; you: string | null };
+    const seen = (await komrade('bob', b, ['collective', 'show', 'portland@alpha'])) as View;
+    assert.equal(seen.you, 'candidate');
+    assert.equal(seen.members.length, 2);
+    const v = (await komrade('alice', alpha, ['vouch', 'portland', 'bob@beta'])) as {
+      admitted: boolean;
+      keyHandedOver: boolean;
+    };
+    assert.deepEqual([v.admitted, v.keyHandedOver], [true, true]);
+    // the group key crosses to bob's collective mailbox on beta by forwarding
+    await eventually('bob holding the group key', async () => {
+      try {
+        await komrade('bob', b, ['post', '--to', '@portland@alpha', 'hello portland, from beta']);
+        return true;
+      } catch (e) {
+        if (e instanceof Error && e.message.includes('ERR_COLLECTIVE_NO_KEY')) return undefined;
+        throw e;
+      }
+    });
+    await komrade('alice', alpha, ['post', '--to', '@portland', 'hello portland, from alpha']);
+
+    type Feed = { posts: { source: string; author: string; text: string }[]; dropped: number };
+    const feedOf = async (who: string, relay: TestRelay, want: number) => {
+      const got: [string, string, string][] = [];
+      await eventually(`${want} collective posts for ${who}`, async () => {
+        const r = (await komrade(who, relay, ['feed', '--no-world'])) as Feed;
+        assert.equal(r.dropped, 0);
+        got.splice(
+          0,
+          got.length,
+          ...r.posts.map((p) => [p.source, p.author, p.text] as [string, string, string]),
+        );
+        return got.length >= want ? true : undefined;
+      });
+      return got.sort();
+    };
+    // every member, on either relay, has both posts once, with checked authors
+    assert.deepEqual(await feedOf('bob', b, 2), [
+      ['@portland@alpha', 'alice@alpha', 'hello portland, from alpha'],
+      ['@portland@alpha', 'bob', 'hello portland, from beta'],
+    ]);
+    assert.deepEqual(await feedOf('carol', alpha, 2), [
+      ['@portland', 'alice', 'hello portland, from alpha'],
+      ['@portland', 'bob@beta', 'hello portland, from beta'],
+    ]);
+    assert.deepEqual(await feedOf('alice', alpha, 2), [
+      ['@portland', 'alice', 'hello portland, from alpha'],
+      ['@portland', 'bob@beta', 'hello portland, from beta'],
+    ]);
+    // nothing is left behind on either side
+    await eventually('outbound streams drained', async () =>
+      (await outboundPending(natsA.url, 'beta')) + (await outboundPending(natsB.url, 'alpha')) === 0
+        ? true
+        : undefined,
+    );
+  });
+
   test('federation - beta stops during a burst and restarts; every message arrives exactly once', async () => {
     const fromAlpha = new KomradeClient({
       transport: httpTransport({ baseUrl: alpha.operatorUrl }),

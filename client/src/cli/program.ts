@@ -205,7 +205,7 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
 
   program
     .command('join')
-    .argument('<collective>', 'a collective')
+    .argument('<collective>', 'a collective: name, or name@relay for one on a peer relay')
     .description('ask to join a collective: members vouch, and at the quorum you are in')
     .action(action((s, c: string) => join(s, c)));
 
@@ -231,7 +231,7 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
   program
     .command('post')
     .argument('<text...>', 'the post: at most 1000 characters')
-    .option('--to <audience>', 'world, friends, or @collective', 'world')
+    .option('--to <audience>', 'world, friends, @collective or @collective@relay', 'world')
     .addOption(
       new Option(
         '--image <file>',

@@ -61,6 +61,11 @@ export interface QueuedVerifyStep {
 /** A collective this account founded, joined, or asked to join (SPEC.md section 20). */
 export interface CollectiveMembership {
   readonly name: string;
+  /**
+   * The relay the collective lives on: the home relay, or a peer (SPEC.md section 20.9).
+   * The collective mailbox is always on the home relay.
+   */
+  readonly relay: string;
   /** This account's collective mailbox: the fan-out writes posts (and the key grant) here. */
   readonly mailbox: OwnedMailbox;
   /** `candidate` until the public view lists this account as a member. */
@@ -252,6 +257,7 @@ export function serializeAccount(a: AccountState): Uint8Array {
     createdAtMs: a.createdAtMs,
     collectives: a.collectives.map((c) => ({
       name: c.name,
+      relay: c.relay,
       mailbox: ownedOut(c.mailbox),
       state: c.state,
       groupKey: c.groupKey ? keyPairOut(c.groupKey) : null,
@@ -328,7 +334,10 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
         return [str(p[0], (s) => /^[0-9a-f]{32}$/.test(s)), int(p[1])];
       }),
       createdAtMs: int(o['createdAtMs']),
-      collectives: o['collectives'] === undefined ? [] : arr(o['collectives']).map(collectiveIn),
+      collectives:
+        o['collectives'] === undefined
+          ? []
+          : arr(o['collectives']).map((c) => collectiveIn(c, str(o['relay'], isRelayName))),
       posts: o['posts'] === undefined ? [] : arr(o['posts']).map(postIn),
     };
   } catch (e) {
@@ -338,13 +347,15 @@ export function deserializeAccount(bytes: Uint8Array): AccountState | undefined 
   }
 }
 
-function collectiveIn(v: unknown): CollectiveMembership {
+/** `home`: the account's relay, where collectives saved before federation live. */
+function collectiveIn(v: unknown, home: string): CollectiveMembership {
   const c = rec(v);
   const state = str(c['state']);
   if (state !== 'candidate' && state !== 'member') throw new Corrupt('state');
   if (typeof c['founder'] !== 'boolean') throw new Corrupt('founder');
   return {
     name: str(c['name'], isCanonicalName),
+    relay: c['relay'] === undefined ? home : str(c['relay'], isRelayName),
     mailbox: ownedIn(c['mailbox']),
     state,
     groupKey: c['groupKey'] === null ? undefined : keyPairIn(c['groupKey']),
@@ -358,7 +369,7 @@ function collectiveIn(v: unknown): CollectiveMembership {
 function postIn(v: unknown): StoredPost {
   const p = rec(v);
   return {
-    source: str(p['source'], (s) => s === 'friends' || /^@[a-z0-9_]{3,32}$/.test(s)),
+    source: str(p['source'], (s) => s === 'friends' || (s.startsWith('@') && isHandle(s.slice(1)))),
     author: str(p['author'], isHandle),
     text: str(p['text']),
     imageType: int(p['imageType'], 0, 255),

@@ -11,6 +11,7 @@ import {
   encodeCollectiveKeyGrant,
   encodeCollectiveRequest,
   encodeCollectiveShow,
+  encodeRemoteCollective,
   encodeVouchCountQuery,
   generateKeyPair,
   KomradeError,
@@ -30,7 +31,7 @@ import {
 } from '@komrade/protocol';
 import type { AccountState, CollectiveMembership } from './account.js';
 import type { KomradeClient } from './komrade-client.js';
-import { parseName } from './komrade.js';
+import { parseHandle, type Handle } from './handle.js';
 import { newMailbox, type OwnedMailbox } from './mailbox.js';
 import { keepPost, nameChecker, postContent, type PostInput } from './posts.js';
 import { randomBytes } from './random.js';
@@ -92,18 +93,33 @@ export class Collectives {
     this.now = o.now ?? Date.now;
   }
 
-  /** This account's membership or candidacy in `name` (as typed), if any. */
-  membership(name: string): CollectiveMembership | undefined {
-    const n = parseName(name);
-    return this.account.collectives.find((c) => c.name === n);
+  /**
+   * Parses a collective as typed: `portland` (or `@portland`) on the home relay,
+   * `portland@alpha` on the peer relay alpha (SPEC.md section 20.9).
+   */
+  collective(input: string): Handle {
+    return parseHandle(input, this.account.relay);
   }
 
-  private async request(collective: string, action: Action): Promise<CollectiveResult> {
-    const info = await this.client.relayInfo();
+  /** This account's membership or candidacy in `name` (as typed), if any. */
+  membership(name: string): CollectiveMembership | undefined {
+    return this.find(this.collective(name));
+  }
+
+  private find(h: Handle): CollectiveMembership | undefined {
+    return this.account.collectives.find((c) => c.name === h.name && c.relay === h.relay);
+  }
+
+  /** A collective request or query, wrapped for the collective's relay when it is a peer. */
+  private wrap(h: Handle, body: Uint8Array): Uint8Array {
+    return h.remote === undefined ? body : encodeRemoteCollective({ relay: h.remote, body });
+  }
+
+  private async request(h: Handle, action: Action): Promise<CollectiveResult> {
     const signed = signCollectiveAction(this.account.identity, {
       ...action,
-      relay: info.relay,
-      collective,
+      relay: h.relay,
+      collective: h.name,
       timestampMs: this.now(),
       nonce: randomBytes(16),
     });
@@ -114,7 +130,8 @@ export class Collectives {
       '/v1/collectives',
       collectiveRequestIdOf(s),
       extra,
-      (postage) => encodeCollectiveRequest({ ...s, postage }),
+      (postage) => this.wrap(h, encodeCollectiveRequest({ ...s, postage })),
+      h.remote !== undefined,
     );
     const r = decodeCollectiveResult(body);
     if (!r.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
@@ -123,18 +140,30 @@ export class Collectives {
 
   /** The public view: members and candidates with their vouch counts, the quorum now. */
   async show(name: string): Promise<CollectiveView> {
-    const n = parseName(name);
+    const h = this.collective(name);
     const v = decodeCollectiveView(
-      await this.client.query('/v1/collectives/show', encodeCollectiveShow({ name: n })),
+      await this.client.query(
+        '/v1/collectives/show',
+        this.wrap(h, encodeCollectiveShow({ name: h.name })),
+      ),
     );
-    if (!v.ok || v.value.name !== n) throw new KomradeError('ERR_CLIENT_PROTOCOL');
+    if (!v.ok || v.value.name !== h.name) throw new KomradeError('ERR_CLIENT_PROTOCOL');
     return v.value;
   }
 
-  /** How many vouches a komrade has received, over every collective of the relay. */
-  async vouchCount(identityKey: Uint8Array): Promise<number> {
+  /**
+   * How many vouches a komrade has received, over every collective of a relay (the home
+   * relay, or the peer `relay`).
+   */
+  async vouchCount(identityKey: Uint8Array, relay?: string): Promise<number> {
+    const query = encodeVouchCountQuery({ identityKey });
     const c = decodeVouchCount(
-      await this.client.query('/v1/vouches/count', encodeVouchCountQuery({ identityKey })),
+      await this.client.query(
+        '/v1/vouches/count',
+        relay === undefined || relay === this.account.relay
+          ? query
+          : encodeRemoteCollective({ relay, body: query }),
+      ),
     );
     if (!c.ok) throw new KomradeError('ERR_CLIENT_PROTOCOL');
     return c.value;
@@ -152,14 +181,18 @@ export class Collectives {
    * mailbox here, saves them, then asks the relay. The founder is the first member.
    */
   async create(name: string, policy: QuorumPolicy): Promise<CollectiveResult> {
-    const n = parseName(name);
+    const h = this.collective(name);
+    // a collective lives on its founder's home relay
+    if (h.remote !== undefined) throw new KomradeError('ERR_RELAY_UNKNOWN');
+    const n = h.name;
     const allowed = checkRegistrable(n);
     if (!allowed.ok) throw new KomradeError(allowed.code);
-    let m = this.account.collectives.find((c) => c.name === n);
+    let m = this.find(h);
     if (m && !(m.founder && m.groupKey)) throw new KomradeError('ERR_COLLECTIVE_MEMBER');
     if (!m) {
       m = {
         name: n,
+        relay: h.relay,
         mailbox: await this.newCollectiveMailbox(),
         state: 'member',
         groupKey: generateKeyPair(),
@@ -176,7 +209,7 @@ export class Collectives {
     const group = m.groupKey as KeyPair;
     let r: CollectiveResult;
     try {
-      r = await this.request(n, {
+      r = await this.request(h, {
         type: MessageType.CollectiveCreate,
         groupKey: group.publicKey,
         mailboxId: m.mailbox.address.id,
@@ -204,12 +237,13 @@ export class Collectives {
    * (saved first). Members then vouch; at quorum(n) one of them hands over the group key.
    */
   async join(name: string): Promise<CollectiveResult> {
-    const n = parseName(name);
-    let m = this.account.collectives.find((c) => c.name === n);
+    const h = this.collective(name);
+    let m = this.find(h);
     if (m?.state === 'member') throw new KomradeError('ERR_COLLECTIVE_MEMBER');
     if (!m) {
       m = {
-        name: n,
+        name: h.name,
+        relay: h.relay,
         mailbox: await this.newCollectiveMailbox(),
         state: 'candidate',
         groupKey: undefined,
@@ -224,8 +258,9 @@ export class Collectives {
       await this.client.createMailbox(m.mailbox);
     }
     try {
-      return await this.request(n, {
+      return await this.request(h, {
         type: MessageType.CollectiveJoin,
+        mailboxRelay: m.mailbox.address.relay,
         mailboxId: m.mailbox.address.id,
         mailboxKey: m.mailbox.keys.publicKey,
       });
@@ -242,21 +277,22 @@ export class Collectives {
    * the group key itself as the sealing sender, so the new member cannot tell who).
    */
   async vouch(collective: string, candidate: string): Promise<CollectiveResult> {
-    const n = parseName(collective);
-    const entry = await this.client.lookupName(parseName(candidate));
-    const view = await this.show(n);
+    const h = this.collective(collective);
+    const who = parseHandle(candidate, this.account.relay);
+    const entry = await this.client.lookupName(who.name, who.remote);
+    const view = await this.show(h.handle);
     const me = view.members.find(sameKey(this.account.identity.publicKey));
     const cand = view.candidates.find(sameKey(entry.identityKey));
-    const r = await this.request(n, {
+    const r = await this.request(h, {
       type: MessageType.CollectiveVouch,
       memberEpoch: me?.epoch ?? 0,
       candidateKey: entry.identityKey,
       candidacyEpoch: cand?.epoch ?? 0,
     });
-    const m = this.account.collectives.find((c) => c.name === n);
+    const m = this.find(h);
     if (r.outcome === CollectiveOutcome.Admitted && r.admitted && m) {
       m.owedGrants.push({
-        address: { relay: this.account.relay, id: r.admitted.mailboxId },
+        address: { relay: r.admitted.mailboxRelay, id: r.admitted.mailboxId },
         publicKey: r.admitted.mailboxKey,
       });
       await this.persist();
@@ -289,22 +325,23 @@ export class Collectives {
 
   /** Ends this account's membership (or candidacy) in `name` and forgets it here. */
   async leave(name: string): Promise<CollectiveResult> {
-    const n = parseName(name);
-    const view = await this.show(n);
+    const h = this.collective(name);
+    const view = await this.show(h.handle);
     const mine = sameKey(this.account.identity.publicKey);
     const e = view.members.find(mine) ?? view.candidates.find(mine);
-    const r = await this.request(n, { type: MessageType.CollectiveLeave, epoch: e?.epoch ?? 0 });
-    this.account.collectives = this.account.collectives.filter((c) => c.name !== n);
+    const r = await this.request(h, { type: MessageType.CollectiveLeave, epoch: e?.epoch ?? 0 });
+    const gone = this.find(h);
+    this.account.collectives = this.account.collectives.filter((c) => c !== gone);
     await this.persist();
     return r;
   }
 
   /** Votes to replace the quorum policy of `name`; it changes once votes reach quorum(n). */
   async vote(name: string, policy: QuorumPolicy): Promise<CollectiveResult> {
-    const n = parseName(name);
-    const view = await this.show(n);
+    const h = this.collective(name);
+    const view = await this.show(h.handle);
     const me = view.members.find(sameKey(this.account.identity.publicKey));
-    return this.request(n, {
+    return this.request(h, {
       type: MessageType.CollectivePolicyVote,
       memberEpoch: me?.epoch ?? 0,
       policyEpoch: view.policyEpoch,
@@ -327,7 +364,7 @@ export class Collectives {
     for (const m of memberships) {
       let view: CollectiveView;
       try {
-        view = await this.show(m.name);
+        view = await this.show(this.handleOf(m));
       } catch (e) {
         if (e instanceof KomradeError && e.code === 'ERR_COLLECTIVE_NOT_FOUND') continue;
         throw e;
@@ -386,7 +423,7 @@ export class Collectives {
       grant.collective !== m.name ||
       !bytesEqual(grant.groupPublicKey, view.groupKey) ||
       !pairs(grant.groupPublicKey, grant.groupPrivateKey) ||
-      grant.fanout.relay !== this.account.relay
+      grant.fanout.relay !== m.relay
     )
       return 'ERR_CRYPTO_KEY_INVALID';
     m.groupKey = { publicKey: grant.groupPublicKey, privateKey: grant.groupPrivateKey };
@@ -410,10 +447,26 @@ export class Collectives {
     if (mail.body.kind !== ContentKind.Post) return 'ERR_WIRE_TYPE';
     const post = decodePost(mail.body.content);
     if (!post.ok) return post.code;
-    const author = post.value.author;
-    if (author === undefined || !(await checkName(author, mail.senderKey)))
-      return 'ERR_SEAL_WRONG_SENDER';
-    return keepPost(this.account, `@${m.name}`, author, mail, (env.expiryHour + 1) * 3_600_000);
+    // a name without a relay is one of the collective's relay
+    const claimed = post.value.author;
+    if (claimed === undefined) return 'ERR_SEAL_WRONG_SENDER';
+    const author = parseHandle(
+      claimed.includes('@') ? claimed : `${claimed}@${m.relay}`,
+      this.account.relay,
+    );
+    if (!(await checkName(author.handle, mail.senderKey))) return 'ERR_SEAL_WRONG_SENDER';
+    return keepPost(
+      this.account,
+      `@${this.handleOf(m)}`,
+      author.handle,
+      mail,
+      (env.expiryHour + 1) * 3_600_000,
+    );
+  }
+
+  /** How a membership's collective is named here: `portland`, or `portland@alpha` on a peer. */
+  handleOf(m: CollectiveMembership): string {
+    return m.relay === this.account.relay ? m.name : `${m.name}@${m.relay}`;
   }
 
   /** Mailboxes live in memory on the relay: after a relay restart, register ours again. */
@@ -438,12 +491,17 @@ export class Collectives {
     if (!m.groupKey) await this.sync([m]);
     m = this.membership(name);
     if (!m?.groupKey || !m.fanout) throw new KomradeError('ERR_COLLECTIVE_NO_KEY');
-    // members accept a post only with an author name the directory binds to its key
+    // members accept a post only with an author name the directory binds to its key;
+    // on a peer's collective, the name says which relay it is registered on
     if (this.account.name === undefined) throw new KomradeError('ERR_KEYSTORE_UNNAMED');
+    const author =
+      m.relay === this.account.relay
+        ? this.account.name
+        : `${this.account.name}@${this.account.relay}`;
     return this.client.sendFanout(this.account.identity, {
       to: { address: m.fanout, publicKey: m.groupKey.publicKey },
       kind: ContentKind.Post,
-      content: postContent(this.account.name, input),
+      content: postContent(author, input),
       ...(ttlSec !== undefined ? { ttlSec } : {}),
     });
   }

@@ -295,16 +295,22 @@ export class KomradeClient {
   /**
    * POSTs a body carrying postage over `id` at the relay's difficulty plus `extraBits`
    * (`build` makes the body from the nonce), stamping again if the relay raised its
-   * difficulty meanwhile. Resolves with the answer's bytes.
+   * difficulty meanwhile. Resolves with the answer's bytes. `foreign`: the request goes
+   * on to a peer relay, so the stamp must also meet the federation floor.
    */
   async postWithPostage(
     path: string,
     id: Uint8Array,
     extraBits: number,
     build: (postage: Uint8Array) => Uint8Array,
+    foreign = false,
   ): Promise<Uint8Array> {
     for (let attempt = 0; ; attempt++) {
-      const bits = Math.min(MAX_DIFFICULTY, (await this.relayInfo()).postageBits + extraBits);
+      const info = await this.relayInfo();
+      const base = foreign
+        ? Math.max(info.postageBits, info.peerPostageBits ?? 0)
+        : info.postageBits;
+      const bits = Math.min(MAX_DIFFICULTY, base + extraBits);
       const postage = await mintPostageAsync(
         id,
         bits,
@@ -330,13 +336,18 @@ export class KomradeClient {
   /**
    * Seals one message to a collective's group key, addressed to its fan-out address,
    * and sends it in one request (POST /v1/fanout, postage plus POST_EXTRA_BITS); the
-   * sorter copies it into every member's mailbox. Resolves with the envelope id.
+   * sorter copies it into every member's mailbox (through the collective's relay when it
+   * is a peer of ours). Resolves with the envelope id.
    */
   async sendFanout(sender: KeyPair, m: OutgoingMessage): Promise<Uint8Array> {
     const info = await this.relayInfo();
     const sealed = this.seal(sender, m, info.maxTtlSec);
-    const body = await this.postWithPostage('/v1/fanout', sealed.id, POST_EXTRA_BITS, (nonce) =>
-      withPostage(sealed.bytes, sealed.relayLength, nonce),
+    const body = await this.postWithPostage(
+      '/v1/fanout',
+      sealed.id,
+      POST_EXTRA_BITS,
+      (nonce) => withPostage(sealed.bytes, sealed.relayLength, nonce),
+      m.to.address.relay !== info.relay,
     );
     const ids = decodeAccepted(body);
     if (

@@ -118,7 +118,13 @@ export function nameChecker(
     let k = cache.get(name);
     if (k === undefined) {
       try {
-        k = (await client.lookupName(name)).identityKey;
+        // `name`, or `name@relay` for a komrade of a peer relay
+        const at = name.indexOf('@');
+        k = (
+          at < 0
+            ? await client.lookupName(name)
+            : await client.lookupName(name.slice(0, at), name.slice(at + 1))
+        ).identityKey;
       } catch (e) {
         if (!(e instanceof KomradeError) || e.retryable) throw e;
         k = null;

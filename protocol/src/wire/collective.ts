@@ -128,15 +128,20 @@ export function decodeCollectiveCreate(bytes: Uint8Array): Result<CollectiveCrea
 
 /** Announces the signer's candidacy, with the mailbox posts will reach once admitted. */
 export interface CollectiveJoin extends CollectiveActionBase {
+  /**
+   * The relay of the candidate's collective mailbox: the collective's own relay, or (for a
+   * komrade of a peer relay, SPEC.md section 20.9) the candidate's home relay.
+   */
+  readonly mailboxRelay: string;
   readonly mailboxId: Uint8Array;
   readonly mailboxKey: Uint8Array;
 }
 
 /*
  * CollectiveJoin (type 0x32), signed by the candidate:
- * +--------+--------+-----------------+-------------------------------+
- * | header | common | mailbox id (16) | mailbox key (u8 len=45 + key) |
- * +--------+--------+-----------------+-------------------------------+
+ * +--------+--------+-------------------------------+-------------------------------+
+ * | header | common | mailbox address (relay + id)  | mailbox key (u8 len=45 + key) |
+ * +--------+--------+-------------------------------+-------------------------------+
  */
 export function encodeCollectiveJoin(m: CollectiveJoin): Uint8Array {
   checkKey(m.mailboxKey, 'mailbox key');
@@ -144,7 +149,8 @@ export function encodeCollectiveJoin(m: CollectiveJoin): Uint8Array {
   const w = new Writer(192);
   writeHeader(w, MessageType.CollectiveJoin);
   writeBase(w, m);
-  w.bytes(m.mailboxId).bytesU8(m.mailboxKey);
+  writeAddress(w, { relay: m.mailboxRelay, id: m.mailboxId });
+  w.bytesU8(m.mailboxKey);
   return w.finish();
 }
 
@@ -152,9 +158,9 @@ export function decodeCollectiveJoin(bytes: Uint8Array): Result<CollectiveJoin> 
   return decodeWith(bytes, (r) => {
     readHeader(r, MessageType.CollectiveJoin);
     const base = readBase(r);
-    const mailboxId = r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id');
+    const mailbox = readAddress(r);
     const mailboxKey = readKey(r, 'mailbox key');
-    return { ...base, mailboxId, mailboxKey };
+    return { ...base, mailboxRelay: mailbox.relay, mailboxId: mailbox.id, mailboxKey };
   });
 }
 
@@ -431,7 +437,12 @@ export interface CollectiveResult {
   /** created only: the collective's fan-out mailbox id on this relay (members only learn it). */
   readonly fanoutId?: Uint8Array;
   /** admitted only: the new member's collective mailbox, for the group key hand-over. */
-  readonly admitted?: { readonly mailboxId: Uint8Array; readonly mailboxKey: Uint8Array };
+  readonly admitted?: {
+    /** The mailbox's relay: the collective's, or the new member's home relay (20.9). */
+    readonly mailboxRelay: string;
+    readonly mailboxId: Uint8Array;
+    readonly mailboxKey: Uint8Array;
+  };
 }
 
 /*
@@ -440,7 +451,7 @@ export interface CollectiveResult {
  * | header | outcome u8 | epoch u32 | vouches u16 | quorum u16 | members u16 | by outcome, below  |
  * +--------+------------+-----------+-------------+------------+-------------+--------------------+
  * created (1):  fan-out mailbox id (16)
- * admitted (4): mailbox id (16) | mailbox key (u8 len=45 + key)
+ * admitted (4): mailbox address (relay + id) | mailbox key (u8 len=45 + key)
  * others:       nothing
  */
 export function encodeCollectiveResult(m: CollectiveResult): Uint8Array {
@@ -463,7 +474,8 @@ export function encodeCollectiveResult(m: CollectiveResult): Uint8Array {
   if (m.admitted) {
     checkId(m.admitted.mailboxId, 'mailbox id');
     checkKey(m.admitted.mailboxKey, 'mailbox key');
-    w.bytes(m.admitted.mailboxId).bytesU8(m.admitted.mailboxKey);
+    writeAddress(w, { relay: m.admitted.mailboxRelay, id: m.admitted.mailboxId });
+    w.bytesU8(m.admitted.mailboxKey);
   }
   return w.finish();
 }
@@ -483,9 +495,12 @@ export function decodeCollectiveResult(bytes: Uint8Array): Result<CollectiveResu
     if (outcome === CollectiveOutcome.Created)
       return { ...base, fanoutId: r.bytesFixed(MAILBOX_ID_SIZE, 'fan-out id') };
     if (outcome === CollectiveOutcome.Admitted) {
-      const mailboxId = r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id');
+      const mailbox = readAddress(r);
       const mailboxKey = readKey(r, 'mailbox key');
-      return { ...base, admitted: { mailboxId, mailboxKey } };
+      return {
+        ...base,
+        admitted: { mailboxRelay: mailbox.relay, mailboxId: mailbox.id, mailboxKey },
+      };
     }
     return base;
   });
@@ -725,6 +740,8 @@ export function decodeFanoutQuery(bytes: Uint8Array): Result<Uint8Array> {
 
 /** A member's collective mailbox as the fan-out needs it: where, and the key it was made with. */
 export interface FanoutTarget {
+  /** The mailbox's relay: this relay, or a peer that delivers the post (SPEC.md 20.9). */
+  readonly mailboxRelay: string;
   readonly mailboxId: Uint8Array;
   /**
    * The mailbox's public key as the member announced it; the sorter writes only into a
@@ -736,19 +753,19 @@ export interface FanoutTarget {
 
 /*
  * FanoutMembers (type 0x3c), vouch -> sorter: the members' collective mailboxes.
- * +--------+--------------------+------------------------------------------------------------+
- * | header | count u16 (0-4096) | count x (mailbox id (16) | mailbox key (u8 len=45 + key))  |
- * +--------+--------------------+------------------------------------------------------------+
+ * +--------+--------------------+----------------------------------------------------------------------------+
+ * | header | count u16 (0-4096) | count x (mailbox address (relay + id) | mailbox key (u8 len=45 + key))  |
+ * +--------+--------------------+----------------------------------------------------------------------------+
  */
 export function encodeFanoutMembers(targets: readonly FanoutTarget[]): Uint8Array {
   if (targets.length > MAX_COLLECTIVE_MEMBERS) throw new RangeError('too many members');
-  const w = new Writer(6 + 62 * targets.length);
+  const w = new Writer(6 + 80 * targets.length);
   writeHeader(w, MessageType.FanoutMembers);
   w.u16(targets.length);
   for (const t of targets) {
-    checkId(t.mailboxId, 'mailbox id');
     checkKey(t.mailboxKey, 'mailbox key');
-    w.bytes(t.mailboxId).bytesU8(t.mailboxKey);
+    writeAddress(w, { relay: t.mailboxRelay, id: t.mailboxId });
+    w.bytesU8(t.mailboxKey);
   }
   return w.finish();
 }
@@ -757,11 +774,14 @@ export function decodeFanoutMembers(bytes: Uint8Array): Result<FanoutTarget[]> {
   return decodeWith(bytes, (r) => {
     readHeader(r, MessageType.FanoutMembers);
     const out: FanoutTarget[] = [];
-    for (let i = readCount(r, MAX_COLLECTIVE_MEMBERS, 'count'); i > 0; i--)
+    for (let i = readCount(r, MAX_COLLECTIVE_MEMBERS, 'count'); i > 0; i--) {
+      const mailbox = readAddress(r);
       out.push({
-        mailboxId: r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'),
+        mailboxRelay: mailbox.relay,
+        mailboxId: mailbox.id,
         mailboxKey: readKey(r, 'mailbox key'),
       });
+    }
     return out;
   });
 }
@@ -771,7 +791,11 @@ export function decodeFanoutMembers(bytes: Uint8Array): Result<FanoutTarget[]> {
 
 /** A member or candidate as the vouch service stores it. */
 export interface RecordEntry extends PublicEntry {
-  /** Their collective mailbox on this relay (fan-out target), and its public key. */
+  /**
+   * Their collective mailbox (fan-out target): on this relay, or on their home relay when
+   * they are a komrade of a peer relay (SPEC.md 20.9); and its public key.
+   */
+  readonly mailboxRelay: string;
   readonly mailboxId: Uint8Array;
   readonly mailboxKey: Uint8Array;
 }
@@ -794,17 +818,21 @@ export interface CollectiveRecord {
 
 function writeEntry(w: Writer, e: RecordEntry): void {
   checkKey(e.identityKey, 'identity key');
-  checkId(e.mailboxId, 'mailbox id');
   checkKey(e.mailboxKey, 'mailbox key');
   checkInt(e.epoch, U32, 'epoch');
   checkInt(e.vouches, U16, 'vouches');
-  w.bytesU8(e.identityKey).bytes(e.mailboxId).bytesU8(e.mailboxKey).u32(e.epoch).u16(e.vouches);
+  w.bytesU8(e.identityKey);
+  writeAddress(w, { relay: e.mailboxRelay, id: e.mailboxId });
+  w.bytesU8(e.mailboxKey).u32(e.epoch).u16(e.vouches);
 }
 
 function readEntry(r: Reader): RecordEntry {
+  const identityKey = readKey(r, 'identity key');
+  const mailbox = readAddress(r);
   return {
-    identityKey: readKey(r, 'identity key'),
-    mailboxId: r.bytesFixed(MAILBOX_ID_SIZE, 'mailbox id'),
+    identityKey,
+    mailboxRelay: mailbox.relay,
+    mailboxId: mailbox.id,
     mailboxKey: readKey(r, 'mailbox key'),
     epoch: r.u32('epoch'),
     vouches: r.u16('vouches'),
@@ -820,8 +848,8 @@ function readEntry(r: Reader): RecordEntry {
  * +----------------+-------------+------------------------------+--------------------------------+
  * | proposals u8 (0-8) x (policy | votes u16)                                                 |
  * +---------------------------------------------------------------------------------------------+
- * keys are u8 len=45 + key; entry = identity key | mailbox id (16) | mailbox key | epoch u32 |
- * vouches u16. No vouch token and nothing about who vouched is part of the record.
+ * keys are u8 len=45 + key; entry = identity key | mailbox address (relay + id) | mailbox key |
+ * epoch u32 | vouches u16. No vouch token and nothing about who vouched is part of the record.
  */
 export function encodeCollectiveRecord(m: CollectiveRecord): Uint8Array {
   checkKey(m.founderKey, 'founder key');

@@ -54,6 +54,8 @@ export const MessageType = Object.freeze({
   RelayMessage: 0x53,
   RelayMailReceipt: 0x54,
   RemoteLookup: 0x55,
+  RemoteCollective: 0x56,
+  RelayFanout: 0x57,
   ErrorReply: 0x7f,
 });
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

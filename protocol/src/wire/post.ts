@@ -1,7 +1,13 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { isCanonicalName, NAME_MAX, NAME_MIN } from '../names.js';
 import { fail, ok, type Result } from '../result.js';
-import { MESSAGE_ID_SIZE, PUBLIC_KEY_SIZE, readRelay } from './address.js';
+import {
+  isRelayName,
+  MESSAGE_ID_SIZE,
+  PUBLIC_KEY_SIZE,
+  readRelay,
+  RELAY_NAME_MAX,
+} from './address.js';
 import { decodeWith } from './decode.js';
 import { POSTAGE_SIZE } from './envelope.js';
 import { MessageType, readHeader, writeHeader } from './header.js';
@@ -56,11 +62,23 @@ export function imageTypeOf(b: Uint8Array): ImageType {
   return ImageType.None;
 }
 
+/** Longest author claim: a name, `@` and a relay name. */
+export const AUTHOR_MAX = NAME_MAX + 1 + RELAY_NAME_MAX;
+
+/** A canonical name, or `name@relay` (a komrade of another relay). */
+export function isAuthor(s: string): boolean {
+  const at = s.indexOf('@');
+  if (at < 0) return isCanonicalName(s);
+  return isCanonicalName(s.slice(0, at)) && isRelayName(s.slice(at + 1));
+}
+
 /** A post: text, at most one image, and the author's name as they claim it. */
 export interface Post {
   /**
    * The author's registered name, as claimed; readers check it against the directory
-   * (the name must belong to the key that signed the post). Undefined: no claim.
+   * (the name must belong to the key that signed the post). `name@relay` when the author's
+   * home relay is not the relay the post lives on (a collective of a peer relay, SPEC.md
+   * section 20.9). Undefined: no claim.
    */
   readonly author: string | undefined;
   /** At most 1000 characters. */
@@ -88,8 +106,8 @@ export function charCount(s: string): number {
 /*
  * Post (type 0x40), the content of a ContentKind.Post mail and of a world post:
  * +--------+----------------------------------------+--------------------------------+
- * | header | author name (u8 len: 0 or 3-32 + name) | text (u16 len + UTF-8, <=4000) |
- * +--------+----------------------------------------+--------------------------------+
+ * | header | author (u8 len: 0 or 3-96 + name[@relay]) | text (u16 len + UTF-8, <=4000) |
+ * +--------+-------------------------------------------+--------------------------------+
  * | image type u8 (0 none, 1 PNG, 2 JPEG, 3 GIF, 4 WebP) | image (u32 len + bytes)    |
  * +-----------------------------------------------------+-----------------------------+
  * The text has at most 1000 code points; the image is empty iff its type is 0; the whole
@@ -107,7 +125,7 @@ export function encodePost(p: Post): Uint8Array {
  * ERR_POST_IMAGE_TYPE (an image type that does not match, or no image for a type).
  */
 export function checkedPost(p: Post): Result<Uint8Array> {
-  if (p.author !== undefined && !isCanonicalName(p.author)) return fail('ERR_NAME_INVALID');
+  if (p.author !== undefined && !isAuthor(p.author)) return fail('ERR_NAME_INVALID');
   const text = enc.encode(p.text);
   if (charCount(p.text) > MAX_POST_CHARS || text.length > MAX_POST_TEXT_BYTES)
     return fail('ERR_POST_TOO_LONG');
@@ -126,12 +144,12 @@ export function checkedPost(p: Post): Result<Uint8Array> {
 export function decodePost(bytes: Uint8Array): Result<Post> {
   return decodeWith(bytes, (r) => {
     readHeader(r, MessageType.Post);
-    const rawName = r.bytesU8(0, NAME_MAX, 'author');
+    const rawName = r.bytesU8(0, AUTHOR_MAX, 'author');
     let author: string | undefined;
     if (rawName.length > 0) {
       if (rawName.length < NAME_MIN) throw new WireError('ERR_WIRE_LENGTH', 'author');
       author = String.fromCharCode(...rawName);
-      if (!isCanonicalName(author)) throw new WireError('ERR_WIRE_FIELD', 'author');
+      if (!isAuthor(author)) throw new WireError('ERR_WIRE_FIELD', 'author');
     }
     const rawText = r.bytesU16(0, MAX_POST_TEXT_BYTES, 'text');
     let text: string;

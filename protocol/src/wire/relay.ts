@@ -30,10 +30,18 @@ export const RelayKind = Object.freeze({
   MailRequest: 0x01,
   /** Request: the body is a DirectoryLookup for the receiving relay's directory. */
   LookupRequest: 0x02,
+  /** Request: the body is a RelayFanout (collective posts, SPEC.md section 20.9). */
+  FanoutRequest: 0x03,
+  /** Request: the body is a RemoteCollective naming the requesting relay (section 20.9). */
+  CollectiveRequest: 0x04,
   /** Response to MailRequest: the body is a RelayMailReceipt. */
   MailReceipt: 0x81,
   /** Response to LookupRequest: the body is a DirectoryRecord or an ErrorReply. */
   LookupAnswer: 0x82,
+  /** Response to FanoutRequest: the body is a RelayMailReceipt (one entry per item). */
+  FanoutReceipt: 0x83,
+  /** Response to CollectiveRequest: vouch's answer (CollectiveResult, CollectiveView, VouchCount or ErrorReply). */
+  CollectiveAnswer: 0x84,
 });
 export type RelayKind = (typeof RelayKind)[keyof typeof RelayKind];
 const RELAY_KINDS: ReadonlySet<number> = new Set(Object.values(RelayKind));

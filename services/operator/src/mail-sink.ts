@@ -13,6 +13,11 @@ export interface MailSink {
    * stream (SPEC 20.6). Absent: the relay does not take collective posts.
    */
   publishFanout?(envelope: DecodedEnvelope, span?: Span): Promise<void>;
+  /**
+   * A peer relay's collective post for members of this relay: a RelayFanout with one
+   * Delivery item, on the delivery subject (SPEC 20.9). Absent: no federation.
+   */
+  publishDelivery?(delivery: Uint8Array, envelopeId: Uint8Array): Promise<void>;
 }
 
 /**
@@ -37,13 +42,34 @@ export class JetStreamMailSink implements MailSink {
     await this.publishOn(SUBJECTS.mailFanout, [envelope], span);
   }
 
+  async publishDelivery(delivery: Uint8Array, envelopeId: Uint8Array): Promise<void> {
+    // its own message id space: the same envelope may have passed here as a post
+    await this.guard(
+      this.js.publish(SUBJECTS.mailDelivery, delivery, {
+        msgID: `d.${toHex(envelopeId)}`,
+        timeout: this.timeoutMs,
+      }),
+    );
+  }
+
+  private async guard(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : '';
+      throw new KomradeError(
+        /timeout/i.test(msg) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE',
+      );
+    }
+  }
+
   private async publishOn(
     subject: string,
     envelopes: readonly DecodedEnvelope[],
     span?: Span,
   ): Promise<void> {
-    try {
-      await Promise.all(
+    await this.guard(
+      Promise.all(
         envelopes.map((e) =>
           this.js.publish(subject, e.bytes, {
             msgID: toHex(e.id),
@@ -51,12 +77,7 @@ export class JetStreamMailSink implements MailSink {
             ...(span ? { headers: traceHeaders(span) } : {}),
           }),
         ),
-      );
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : '';
-      throw new KomradeError(
-        /timeout/i.test(msg) ? 'ERR_SERVICE_TIMEOUT' : 'ERR_SERVICE_UNAVAILABLE',
-      );
-    }
+      ),
+    );
   }
 }

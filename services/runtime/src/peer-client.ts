@@ -19,6 +19,11 @@ import type { Peer } from './relay-config.js';
 const ROUTES = {
   [RelayKind.MailRequest]: { path: '/v1/relay/mail', answer: RelayKind.MailReceipt },
   [RelayKind.LookupRequest]: { path: '/v1/relay/lookup', answer: RelayKind.LookupAnswer },
+  [RelayKind.FanoutRequest]: { path: '/v1/relay/fanout', answer: RelayKind.FanoutReceipt },
+  [RelayKind.CollectiveRequest]: {
+    path: '/v1/relay/collective',
+    answer: RelayKind.CollectiveAnswer,
+  },
 } as const;
 
 export interface PeerClientOptions {
@@ -50,11 +55,7 @@ export class PeerClient {
   }
 
   /** Sends `body` as a request of `kind` to `peer`; resolves with the verified answer body. */
-  async send(
-    peer: Peer,
-    kind: typeof RelayKind.MailRequest | typeof RelayKind.LookupRequest,
-    body: Uint8Array,
-  ): Promise<Result<Uint8Array>> {
+  async send(peer: Peer, kind: keyof typeof ROUTES, body: Uint8Array): Promise<Result<Uint8Array>> {
     const route = ROUTES[kind];
     const nonce = new Uint8Array(randomBytes(RELAY_NONCE_SIZE));
     const sealed = sealRelayMessage(

@@ -1,6 +1,13 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { outboundSubject, toHex, type DecodedEnvelope } from '@komrade/protocol';
+import {
+  encodeRelayFanout,
+  FanoutItemKind,
+  outboundSubject,
+  toHex,
+  type DecodedEnvelope,
+  type FanoutItem,
+} from '@komrade/protocol';
 
 /**
  * Where the sorter puts mail for peer relays (SPEC.md section 19.4): the outbound stream,
@@ -23,6 +30,19 @@ export class OutboundQueue {
   /** True when mail for `relay` is forwarded by this relay. */
   has(relay: string): boolean {
     return this.peers.has(relay);
+  }
+
+  /**
+   * A collective post for a peer (SPEC 20.9), as a RelayFanout with one item. Message ids:
+   * `p.<envelope id>` for a post to the peer's collective, `d.<peer>.<envelope id>` for a
+   * delivery to the peer's members (one envelope may be delivered to several peers).
+   */
+  async publishFanout(peer: string, item: FanoutItem): Promise<void> {
+    const id = toHex(item.envelope.id);
+    await this.js.publish(outboundSubject(peer), encodeRelayFanout([item]), {
+      msgID: item.kind === FanoutItemKind.Post ? `p.${id}` : `d.${peer}.${id}`,
+      timeout: this.timeoutMs,
+    });
   }
 
   async publish(env: DecodedEnvelope): Promise<void> {

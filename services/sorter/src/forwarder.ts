@@ -3,14 +3,18 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Counter, Meter } from '@opentelemetry/api';
 import {
   decodeEnvelope,
+  decodeRelayFanout,
   decodeRelayMailReceipt,
   encodeEnvelopeBatch,
+  encodeRelayFanout,
+  MessageType,
   MAX_BATCH,
   OUTBOUND_STREAM,
   outboundConsumer,
   ReceiptOutcome,
   RelayKind,
   toHex,
+  type FanoutItem,
 } from '@komrade/protocol';
 import type { Logger, Peer, PeerClient } from '@komrade/service-runtime';
 
@@ -86,10 +90,26 @@ export function backoffMs(failures: number, minMs: number, maxMs: number): numbe
   return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
 }
 
+/** Mail (Envelope) and collective posts (RelayFanout) travel in separate requests. */
+export function isFanoutMessage(m: { data: Uint8Array }): boolean {
+  return m.data[3] === MessageType.RelayFanout;
+}
+
+/** The envelope id of an outbound message of either kind; undefined when it does not decode. */
+function envelopeIdOf(data: Uint8Array): Uint8Array | undefined {
+  if (data[3] === MessageType.RelayFanout) {
+    const d = decodeRelayFanout(data);
+    return d.ok && d.value.length === 1 ? d.value[0]?.envelope.id : undefined;
+  }
+  const env = decodeEnvelope(data);
+  return env.ok ? env.value.id : undefined;
+}
+
 /**
  * Sends one batch to the peer and settles each message by the peer's signed receipt:
  * stored -> ack, refused -> term (it can never be delivered). True when the peer
- * answered with a valid receipt; false (nothing settled) otherwise.
+ * answered with a valid receipt; false (nothing settled) otherwise. A batch is all mail
+ * (one MailRequest) or all collective posts (one FanoutRequest, SPEC 20.9).
  */
 export async function deliverBatch(
   deps: Pick<ForwarderDeps, 'client' | 'log' | 'metrics'>,
@@ -98,19 +118,34 @@ export async function deliverBatch(
 ): Promise<{ ok: boolean; code?: string }> {
   const live: JsMsg[] = [];
   const bytes: Uint8Array[] = [];
+  const items: FanoutItem[] = [];
   for (const m of msgs) {
-    const env = decodeEnvelope(m.data);
-    // only the sorter writes here, after decoding: a bad message is a bug, never retried
-    if (!env.ok || env.value.to.relay !== peer.name) {
-      deps.log.warn('dropped an undecodable message from the outbound stream');
-      m.term();
-      continue;
+    if (isFanoutMessage(m)) {
+      const d = decodeRelayFanout(m.data);
+      const item = d.ok && d.value.length === 1 ? d.value[0] : undefined;
+      if (item) {
+        live.push(m);
+        items.push(item);
+        continue;
+      }
+    } else {
+      const env = decodeEnvelope(m.data);
+      if (env.ok && env.value.to.relay === peer.name) {
+        live.push(m);
+        bytes.push(env.value.bytes);
+        continue;
+      }
     }
-    live.push(m);
-    bytes.push(env.value.bytes);
+    // only the sorter writes here, after decoding: a bad message is a bug, never retried
+    deps.log.warn('dropped an undecodable message from the outbound stream');
+    m.term();
   }
   if (live.length === 0) return { ok: true };
-  const res = await deps.client.send(peer, RelayKind.MailRequest, encodeEnvelopeBatch(bytes));
+  if (items.length > 0 && bytes.length > 0) throw new Error('mixed outbound batch');
+  const res =
+    items.length > 0
+      ? await deps.client.send(peer, RelayKind.FanoutRequest, encodeRelayFanout(items))
+      : await deps.client.send(peer, RelayKind.MailRequest, encodeEnvelopeBatch(bytes));
   if (!res.ok) return { ok: false, code: res.code };
   const receipt = decodeRelayMailReceipt(res.value);
   if (!receipt.ok) return { ok: false, code: receipt.code };
@@ -118,8 +153,8 @@ export async function deliverBatch(
   let stored = 0;
   let refused = 0;
   for (const m of live) {
-    const env = decodeEnvelope(m.data);
-    const outcome = env.ok ? outcomes.get(toHex(env.value.id)) : undefined;
+    const id = envelopeIdOf(m.data);
+    const outcome = id ? outcomes.get(toHex(id)) : undefined;
     if (outcome === ReceiptOutcome.Stored) {
       m.ack();
       stored++;
@@ -186,7 +221,13 @@ export function startForwarders(deps: ForwarderDeps): { stop(): Promise<void> } 
         continue;
       }
       if (msgs.length === 0) continue;
-      const chunks = chunkByBytes(msgs, deps.batchBytes);
+      const chunks = [
+        ...chunkByBytes(
+          msgs.filter((m) => !isFanoutMessage(m)),
+          deps.batchBytes,
+        ),
+        ...chunkByBytes(msgs.filter(isFanoutMessage), deps.batchBytes),
+      ];
       for (let i = 0; i < chunks.length; i++) {
         const chunk = chunks[i] as JsMsg[];
         let result: { ok: boolean; code?: string };

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { decodeEnvelope, MAIL_CONSUMER, STREAMS, SUBJECTS } from '@komrade/protocol';
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { contextFromHeaders, type Logger } from '@komrade/service-runtime';
-import { sortFanout, type MemberLookup } from './fanout.js';
+import { sortDelivery, sortFanout, type FanoutReport, type MemberLookup } from './fanout.js';
 import type { SorterMetrics } from './sorter-metrics.js';
 import type { OutboundQueue } from './forward-queue.js';
 import type { SorterMailboxStore, StoreOutcome } from './mailbox-store.js';
@@ -94,14 +94,19 @@ export async function sortOne(
  */
 async function fanOut(deps: SortDeps, m: JsMsg, span: ReturnType<Tracer['startSpan']>) {
   const members = deps.members;
-  const r = members
-    ? await sortFanout({ ...deps, members }, m.data, m.seq)
-    : ({ action: 'term', outcome: 'invalid', members: 0, outcomes: undefined } as const);
-  deps.counts[r.outcome]++;
-  deps.metrics.sorted.add(1, { outcome: r.outcome });
-  span.setAttribute('komrade.outcome', r.outcome);
-  if (r.action === 'ack' && r.outcomes) {
-    deps.metrics.fanoutSize.record(r.members);
+  // a peer's delivery names its mailboxes itself; a post needs vouch's member list
+  const r: FanoutReport | undefined =
+    m.subject === SUBJECTS.mailDelivery
+      ? await sortDelivery(deps, m.data, m.seq)
+      : members
+        ? await sortFanout({ ...deps, members }, m.data, m.seq)
+        : undefined;
+  const outcome = r?.outcome ?? 'invalid';
+  deps.counts[outcome]++;
+  deps.metrics.sorted.add(1, { outcome });
+  span.setAttribute('komrade.outcome', outcome);
+  if (r?.action === 'ack') {
+    if (r.outcome === 'fanout') deps.metrics.fanoutSize.record(r.members);
     deps.metrics.mailboxWrites.add(r.outcomes.stored);
     m.ack();
   } else {
@@ -122,7 +127,7 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
     // continues the operator's trace (context in the message headers); no identifiers
     const span = deps.tracer.startSpan('sorter.sort', {}, contextFromHeaders(m.headers));
     try {
-      if (m.subject === SUBJECTS.mailFanout) {
+      if (m.subject === SUBJECTS.mailFanout || m.subject === SUBJECTS.mailDelivery) {
         await fanOut(deps, m, span);
         return;
       }

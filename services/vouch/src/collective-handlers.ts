@@ -7,6 +7,7 @@ import {
   decodeCollectiveRequest,
   decodeCollectiveShow,
   decodeFanoutQuery,
+  decodeRemoteCollective,
   decodeVouchCountQuery,
   encodeCollectiveRecord,
   encodeCollectiveResult,
@@ -142,6 +143,7 @@ async function create(
   }
   const founder: RecordEntry = {
     identityKey: actor,
+    mailboxRelay: deps.relayName,
     mailboxId: a.mailboxId,
     mailboxKey: a.mailboxKey,
     epoch: 1,
@@ -171,7 +173,11 @@ function join(
   deps: CollectiveDeps,
   actor: Uint8Array,
   a: CollectiveJoin,
+  origin: string | undefined,
 ): Promise<Result<CollectiveResult>> {
+  // a candidate's mailbox is on its home relay: ours, or the peer that sent the request
+  if (a.mailboxRelay !== (origin ?? deps.relayName))
+    return Promise.resolve(fail('ERR_RELAY_UNKNOWN'));
   return withRecord(deps, a.collective, async (rec) => {
     if (rec.members.some(same(actor))) return { reply: fail('ERR_COLLECTIVE_MEMBER') };
     const existing = rec.candidates.find(same(actor));
@@ -181,6 +187,7 @@ function join(
     if (!isPublicKey(a.mailboxKey)) return { reply: fail('ERR_CRYPTO_KEY_INVALID') };
     const candidate: RecordEntry = {
       identityKey: actor,
+      mailboxRelay: a.mailboxRelay,
       mailboxId: a.mailboxId,
       mailboxKey: a.mailboxKey,
       epoch: rec.nextEpoch,
@@ -249,7 +256,11 @@ function vouch(
       return {
         next,
         reply: result(CollectiveOutcome.Admitted, next, cand.epoch, vouches, {
-          admitted: { mailboxId: cand.mailboxId, mailboxKey: cand.mailboxKey },
+          admitted: {
+            mailboxRelay: cand.mailboxRelay,
+            mailboxId: cand.mailboxId,
+            mailboxKey: cand.mailboxKey,
+          },
         }),
         after: async () => {
           deps.onAdmission?.();
@@ -362,11 +373,13 @@ function reply(r: Result<CollectiveResult>): Uint8Array {
 /**
  * CollectiveRequest -> CollectiveResult. Checks, in SPEC 20.2's order: framing, the
  * signature (one Themis verify), the action, the relay, the clock window, the nonce; then
- * the action itself. Logs nothing about the request.
+ * the action itself. Logs nothing about the request. `origin` is the peer relay a
+ * request came through (SPEC 20.9); undefined for this relay's own komrades.
  */
 export async function handleCollectiveRequest(
   deps: CollectiveDeps,
   data: Uint8Array,
+  origin?: string,
 ): Promise<Uint8Array> {
   const req = decodeCollectiveRequest(data);
   if (!req.ok) return encodeErrorReply(req.code);
@@ -381,9 +394,11 @@ export async function handleCollectiveRequest(
   const actor = req.value.identityKey;
   switch (a.type) {
     case MessageType.CollectiveCreate:
+      // a collective is founded on its founder's home relay
+      if (origin !== undefined) return encodeErrorReply('ERR_RELAY_UNKNOWN');
       return reply(await create(deps, actor, a));
     case MessageType.CollectiveJoin:
-      return reply(await join(deps, actor, a));
+      return reply(await join(deps, actor, a, origin));
     case MessageType.CollectiveVouch:
       return reply(await vouch(deps, actor, a));
     case MessageType.CollectiveLeave:
@@ -446,6 +461,26 @@ export async function handleFanout(deps: CollectiveDeps, data: Uint8Array): Prom
   if (typeof rec === 'string' || !bytesEqual(rec.fanoutId, req.value))
     return encodeErrorReply('ERR_COLLECTIVE_NOT_FOUND');
   return encodeFanoutMembers(
-    rec.members.map((m) => ({ mailboxId: m.mailboxId, mailboxKey: m.mailboxKey })),
+    rec.members.map((m) => ({
+      mailboxRelay: m.mailboxRelay,
+      mailboxId: m.mailboxId,
+      mailboxKey: m.mailboxKey,
+    })),
   );
+}
+
+/**
+ * A peer relay's request (subject `komrade.v1.collective.remote`, SPEC 20.9): a
+ * RemoteCollective naming the peer it came from, around a CollectiveRequest (a join must
+ * then name a mailbox on that peer), a CollectiveShow or a VouchCountQuery.
+ */
+export async function handleRemote(deps: CollectiveDeps, data: Uint8Array): Promise<Uint8Array> {
+  const req = decodeRemoteCollective(data);
+  if (!req.ok) return encodeErrorReply(req.code);
+  const { relay, body } = req.value;
+  // the decoder admits only these three types
+  if (body[3] === MessageType.CollectiveRequest)
+    return handleCollectiveRequest(deps, body, relay);
+  if (body[3] === MessageType.CollectiveShow) return handleShow(deps, body);
+  return handleCount(deps, body);
 }

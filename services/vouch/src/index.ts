@@ -11,6 +11,7 @@ export {
   handleShow,
   handleCount,
   handleFanout,
+  handleRemote,
 } from './collective-handlers.js';
 export type { CollectiveDeps } from './collective-handlers.js';
 export {

@@ -16,6 +16,7 @@ import {
   handleCollectiveRequest,
   handleCount,
   handleFanout,
+  handleRemote,
   handleShow,
   type CollectiveDeps,
 } from './collective-handlers.js';
@@ -84,6 +85,7 @@ export async function start(config: VouchConfig, deps: VouchDeps = {}): Promise<
     [SUBJECTS.collectiveShow, (d) => handleShow(cdeps, d)],
     [SUBJECTS.collectiveCount, (d) => handleCount(cdeps, d)],
     [SUBJECTS.collectiveFanout, (d) => handleFanout(cdeps, d)],
+    [SUBJECTS.collectiveRemote, (d) => handleRemote(cdeps, d)],
   ];
   const loops: RequestLoop[] = [
     ...endpoints.map(([subject, handle]) =>

@@ -16,6 +16,7 @@ import {
   decodeVouchCount,
   encodeCollectiveRequest,
   encodeCollectiveShow,
+  encodeRemoteCollective,
   encodeFanoutQuery,
   encodeVouchCountQuery,
   generateKeyPair,
@@ -36,6 +37,7 @@ import {
   handleCollectiveRequest,
   handleCount,
   handleFanout,
+  handleRemote,
   handleShow,
   MemoryCollectiveStore,
   VouchTokens,
@@ -135,6 +137,7 @@ const create = (m: Member, name: string, policy: QuorumPolicy): Uint8Array =>
 const join = (m: Member, name: string): Uint8Array =>
   request(m.id, name, {
     type: MessageType.CollectiveJoin,
+    mailboxRelay: RELAY,
     mailboxId: m.mailboxId,
     mailboxKey: m.mailboxKey,
   });
@@ -430,6 +433,61 @@ describe('collectives (vouch handlers, in-memory store)', () => {
       codeOf(await handleFanout(d, encodeFanoutQuery(new Uint8Array(16)))),
       'ERR_COLLECTIVE_NOT_FOUND',
     );
+  });
+
+  test('collective - a peer relay joins its komrades with mailboxes on that peer only; it cannot found collectives here', async () => {
+    const d = deps();
+    const [a, b, c] = [komrade(), komrade(), komrade()];
+    const created = await act(d, create(a, 'portland', { kind: 'fixed', count: 1 }));
+    const joinOn = (m: Member, mailboxRelay: string): Uint8Array =>
+      request(m.id, 'portland', {
+        type: MessageType.CollectiveJoin,
+        mailboxRelay,
+        mailboxId: m.mailboxId,
+        mailboxKey: m.mailboxKey,
+      });
+    const viaPeer = (peer: string, body: Uint8Array) =>
+      handleRemote(d, encodeRemoteCollective({ relay: peer, body }));
+    // a local komrade cannot announce a mailbox on another relay, nor a peer one on a third
+    assert.equal(await refused(d, joinOn(b, 'beta')), 'ERR_RELAY_UNKNOWN');
+    assert.equal(codeOf(await viaPeer('beta', joinOn(b, 'gamma'))), 'ERR_RELAY_UNKNOWN');
+    assert.equal(codeOf(await viaPeer('beta', joinOn(b, RELAY))), 'ERR_RELAY_UNKNOWN');
+    // through beta, with a mailbox on beta: a candidacy like any other
+    assert.equal(
+      resultOf(await viaPeer('beta', joinOn(b, 'beta'))).outcome,
+      CollectiveOutcome.Candidate,
+    );
+    // the public view is served to peers too, and shows no relay
+    const v = decodeCollectiveView(
+      await viaPeer('beta', encodeCollectiveShow({ name: 'portland' })),
+    );
+    assert.ok(v.ok);
+    assert.equal(v.value.candidates.length, 1);
+    // admission names the mailbox on beta, for the group key hand-over
+    const admitted = resultOf(
+      await handleCollectiveRequest(d, await vouchReq(d, 'portland', a, b)),
+    );
+    assert.equal(admitted.outcome, CollectiveOutcome.Admitted);
+    assert.equal(admitted.admitted?.mailboxRelay, 'beta');
+    // the fan-out lists each member's relay
+    const fan = decodeFanoutMembers(
+      await handleFanout(d, encodeFanoutQuery(created.fanoutId ?? new Uint8Array(16))),
+    );
+    assert.ok(fan.ok);
+    assert.deepEqual(
+      fan.value.map((t) => t.mailboxRelay),
+      [RELAY, 'beta'],
+    );
+    // founding through a peer is refused (a collective lives on its founder's relay)
+    const foreign = request(c.id, 'berlin', {
+      type: MessageType.CollectiveCreate,
+      groupKey: generateKeyPair().publicKey,
+      mailboxId: c.mailboxId,
+      mailboxKey: c.mailboxKey,
+      policy: { kind: 'fixed', count: 1 },
+    });
+    assert.equal(codeOf(await viaPeer('beta', foreign)), 'ERR_RELAY_UNKNOWN');
+    assert.equal((await show(d, 'portland')).members.length, 2);
   });
 
   test('collective - overall vouch counts add up over collectives; stored data holds keyed tokens, never the voucher', async () => {

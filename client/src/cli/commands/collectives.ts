@@ -11,7 +11,7 @@ import {
 } from '@komrade/protocol';
 import type { Komrade } from '../../sdk/komrade.js';
 import { Feed } from '../../sdk/feed.js';
-import { parseName } from '../../sdk/komrade.js';
+import { parseHandle } from '../../sdk/handle.js';
 import { fingerprintOf, groups, iso, type Output } from '../output.js';
 import type { CliSession } from '../session.js';
 
@@ -95,7 +95,7 @@ export function collectiveCreate(
     const r = await s.progress.step('Founding the collective', () =>
       feed.collectives.create(name, policy),
     );
-    const n = parseName(name);
+    const n = feed.collectives.collective(name).handle;
     return {
       human: [
         `Founded @${n} with quorum policy ${formatPolicy(policy)}; you are its first member.`,
@@ -124,7 +124,7 @@ export function collectiveVote(s: CliSession, name: string, policyText: string):
   return s.withAccount(async (k, ks) => {
     const feed = feedOf(k, () => ks.save());
     const r = await s.progress.step('Voting', () => feed.collectives.vote(name, policy));
-    const n = parseName(name);
+    const n = feed.collectives.collective(name).handle;
     const changed = r.outcome === CollectiveOutcome.PolicyChanged;
     return {
       human: [
@@ -142,8 +142,15 @@ export function join(s: CliSession, collective: string): Promise<Output> {
   return s.withAccount(async (k, ks) => {
     const feed = feedOf(k, () => ks.save());
     const r = await s.progress.step('Asking to join', () => feed.collectives.join(collective));
-    const n = parseName(collective);
-    const me = k.account.name ?? '<your name>';
+    const h = feed.collectives.collective(collective);
+    const n = h.handle;
+    // members of a peer's collective name you with your relay
+    const me =
+      k.account.name === undefined
+        ? '<your name>'
+        : h.remote === undefined
+          ? k.account.name
+          : `${k.account.name}@${k.account.relay}`;
     return {
       human: [
         `Asked to join @${n}: ${r.vouches} of ${r.quorum} vouch(es) so far (quorum now, with ${r.members} member(s)).`,
@@ -159,8 +166,8 @@ export function vouch(s: CliSession, collective: string, name: string): Promise<
   return s.withAccount(async (k, ks) => {
     const feed = feedOf(k, () => ks.save());
     const r = await s.progress.step('Vouching', () => feed.collectives.vouch(collective, name));
-    const c = parseName(collective);
-    const n = parseName(name);
+    const c = feed.collectives.collective(collective).handle;
+    const n = parseHandle(name, k.account.relay).handle;
     const admitted = r.outcome === CollectiveOutcome.Admitted;
     const pending = feed.collectives.membership(c)?.owedGrants.length ?? 0;
     return {
@@ -189,8 +196,8 @@ export function vouch(s: CliSession, collective: string, name: string): Promise<
 export function leave(s: CliSession, collective: string): Promise<Output> {
   return s.withAccount(async (k, ks) => {
     const feed = feedOf(k, () => ks.save());
+    const n = feed.collectives.collective(collective).handle;
     const r = await s.progress.step('Leaving', () => feed.collectives.leave(collective));
-    const n = parseName(collective);
     return {
       human: [`You left @${n}; it has ${r.members} member(s), quorum now ${r.quorum}.`],
       json: { name: n, left: true, members: r.members, quorum: r.quorum },
@@ -202,11 +209,15 @@ export function leave(s: CliSession, collective: string): Promise<Output> {
 export function vouches(s: CliSession, name: string): Promise<Output> {
   return s.withAccount(async (k, ks) => {
     const feed = feedOf(k, () => ks.save());
+    const h = parseHandle(name, k.account.relay);
     const entry = await s.progress.step('Looking up', () => k.whois(name));
-    const n = await feed.collectives.vouchCount(entry.identityKey);
+    // counts are kept by the relay a komrade is registered on
+    const n = await feed.collectives.vouchCount(entry.identityKey, h.relay);
     return {
-      human: [`@${entry.name} has received ${n} vouch(es) over every collective of this relay.`],
-      json: { name: entry.name, vouches: n },
+      human: [
+        `@${h.handle} has received ${n} vouch(es) over every collective of ${h.remote ?? 'this relay'}.`,
+      ],
+      json: { name: h.handle, vouches: n },
     };
   });
 }

@@ -2,7 +2,6 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageType, KomradeError, MAX_POST_BYTES } from '@komrade/protocol';
 import { Feed } from '../../sdk/feed.js';
-import { parseName } from '../../sdk/komrade.js';
 import type { FeedItem, PostInput } from '../../sdk/posts.js';
 import { safeText } from '../io.js';
 import { iso, when, type Output } from '../output.js';
@@ -71,7 +70,7 @@ export async function post(
         json: { to: 'friends', contacts: n },
       };
     }
-    const c = parseName(to);
+    const c = feed.collectives.collective(to).handle;
     await s.progress.step(`Posting to @${c}`, () => feed.postCollective(c, input, o.ttl));
     return {
       human: [`Posted to @${c}: the relay copies it into every member's mailbox.`],

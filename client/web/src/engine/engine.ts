@@ -232,7 +232,7 @@ export class Engine {
         receivedAtMs: r.receivedAtMs,
       })),
       conversations: s.history.conversations,
-      collectives: s.account.collectives.map((c) => this.myCollective(c)),
+      collectives: s.account.collectives.map((c) => this.myCollective(s, c)),
       lastSyncMs: s.lastSyncMs,
       syncError: s.syncError,
     };
@@ -270,8 +270,14 @@ export class Engine {
     }
   }
 
-  private myCollective(c: Session['account']['collectives'][number]): MyCollective {
-    return { name: c.name, state: c.state, founder: c.founder, hasKey: c.groupKey !== undefined };
+  /** `name` is `portland`, or `portland@alpha` for a collective on a peer relay. */
+  private myCollective(s: Session, c: Session['account']['collectives'][number]): MyCollective {
+    return {
+      name: s.feed.collectives.handleOf(c),
+      state: c.state,
+      founder: c.founder,
+      hasKey: c.groupKey !== undefined,
+    };
   }
 
   /** Names this device can put on keys: its own, its contacts', requests', lookups'. */
@@ -284,7 +290,7 @@ export class Engine {
     return r?.name ?? this.knownNames.get(hex);
   }
 
-  private collectiveViewOf(s: Session, v: PublicView): CollectiveView {
+  private collectiveViewOf(s: Session, v: PublicView, handle: string): CollectiveView {
     const me = toHex(s.account.identity.publicKey);
     const entry = (e: PublicView['members'][number]): CollectiveEntryView => {
       const name = this.nameOf(s, e.identityKey);
@@ -296,22 +302,23 @@ export class Engine {
         me: toHex(e.identityKey) === me,
       };
     };
-    const mine = s.account.collectives.find((c) => c.name === v.name);
+    const mine = s.account.collectives.find((c) => s.feed.collectives.handleOf(c) === handle);
     return {
-      name: v.name,
+      name: handle,
       quorum: v.quorum,
       policy: formatPolicy(v.policy),
       policyWords: policyWords(v.policy),
       createdMs: v.createdMs,
       members: v.members.map(entry),
       candidates: v.candidates.map(entry),
-      mine: mine ? this.myCollective(mine) : undefined,
+      mine: mine ? this.myCollective(s, mine) : undefined,
     };
   }
 
   private async showCollective(s: Session, name: string): Promise<CollectiveView> {
     this.activity({ kind: 'network', what: 'Reading the collective' });
-    return this.collectiveViewOf(s, await s.feed.collectives.show(name));
+    const handle = s.feed.collectives.collective(name).handle;
+    return this.collectiveViewOf(s, await s.feed.collectives.show(name), handle);
   }
 
   private safetyOf(s: Session, name: string): SafetyView {

@@ -22,6 +22,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
 import { registrationBits } from './directory-routes.js';
+import { isRemoteCollective, remoteCollective } from './remote-collective.js';
 
 /** Postage for a world post or a collective post: the mail difficulty plus a surcharge. */
 export function postBits(mailBits: number): number {
@@ -52,9 +53,21 @@ const QUERIES: readonly {
   path: string;
   subject: string;
   check: (b: Uint8Array) => Result<unknown>;
+  /** The type a RemoteCollective may carry to this route (a collective on a peer relay). */
+  remote?: number;
 }[] = [
-  { path: '/v1/collectives/show', subject: SUBJECTS.collectiveShow, check: decodeCollectiveShow },
-  { path: '/v1/vouches/count', subject: SUBJECTS.collectiveCount, check: decodeVouchCountQuery },
+  {
+    path: '/v1/collectives/show',
+    subject: SUBJECTS.collectiveShow,
+    check: decodeCollectiveShow,
+    remote: MessageType.CollectiveShow,
+  },
+  {
+    path: '/v1/vouches/count',
+    subject: SUBJECTS.collectiveCount,
+    check: decodeVouchCountQuery,
+    remote: MessageType.VouchCountQuery,
+  },
   { path: '/v1/world/list', subject: SUBJECTS.worldList, check: decodeWorldListRequest },
 ];
 
@@ -65,8 +78,7 @@ const QUERIES: readonly {
  * post's signature and lifetime are the sorter's (SPEC sections 10, 20 and 21).
  */
 export function collectiveRoutes(app: FastifyInstance, deps: OperatorDeps): void {
-  app.post('/v1/collectives', async (req, reply) => {
-    const body = req.body as Uint8Array;
+  const collectiveRequest = async (reply: FastifyReply, body: Uint8Array) => {
     const decoded = decodeCollectiveRequest(body);
     if (!decoded.ok) return sendError(reply, decoded.code);
     // founding a collective claims a name for good: priced like registering one
@@ -82,24 +94,41 @@ export function collectiveRoutes(app: FastifyInstance, deps: OperatorDeps): void
       return needPostage(reply, bits(deps.postage.currentBits));
     deps.postage.accepted(1);
     return forward(reply, deps, SUBJECTS.collectiveRequest, body);
+  };
+
+  app.post('/v1/collectives', async (req, reply) => {
+    const body = req.body as Uint8Array;
+    if (isRemoteCollective(body))
+      return remoteCollective(reply, deps, body, MessageType.CollectiveRequest, (b) =>
+        collectiveRequest(reply, b),
+      );
+    return collectiveRequest(reply, body);
   });
 
-  for (const q of QUERIES)
-    app.post(q.path, async (req, reply) => {
-      const body = req.body as Uint8Array;
+  for (const q of QUERIES) {
+    const query = async (reply: FastifyReply, body: Uint8Array) => {
       const checked = q.check(body);
       if (!checked.ok) return sendError(reply, checked.code);
       return forward(reply, deps, q.subject, body);
+    };
+    app.post(q.path, async (req, reply) => {
+      const body = req.body as Uint8Array;
+      if (q.remote !== undefined && isRemoteCollective(body))
+        return remoteCollective(reply, deps, body, q.remote, (b) => query(reply, b));
+      return query(reply, body);
     });
+  }
 
   app.post('/v1/fanout', async (req, reply) => {
     const sink = deps.mail;
     const decoded = decodeEnvelope(req.body as Uint8Array);
     if (!decoded.ok) return sendError(reply, decoded.code);
     const env = decoded.value;
-    // relay and expiry as for mail (SPEC 4.1); postage with the fan-out surcharge below
+    // relay and expiry as for mail (SPEC 4.1); postage with the fan-out surcharge below.
+    // A collective of a peer relay: the sorter forwards the post there (SPEC 20.9).
     const now = deps.now();
-    if (env.to.relay !== deps.config.relayName) return sendError(reply, 'ERR_RELAY_UNKNOWN');
+    if (env.to.relay !== deps.config.relayName && !deps.federation?.peer(env.to.relay))
+      return sendError(reply, 'ERR_RELAY_UNKNOWN');
     if (
       env.expiryHour < Math.floor(now / 3_600_000) ||
       env.expiryHour > Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000)

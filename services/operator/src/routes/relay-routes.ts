@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OperatorFederation } from '../federation.js';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { relayCollectiveRoutes } from './relay-collective-routes.js';
 
 /** A forwarded envelope this relay will store: its own relay, a valid expiry, the peer postage floor. */
 function acceptable(deps: OperatorDeps, fed: OperatorFederation, e: DecodedEnvelope): boolean {
@@ -31,7 +32,7 @@ function acceptable(deps: OperatorDeps, fed: OperatorFederation, e: DecodedEnvel
 
 /**
  * The relay side of federation (SPEC.md section 19): the signed descriptor, mail from
- * peers, and directory lookups from peers. Every request is authenticated with the
+ * peers, directory lookups from peers, and collectives across relays (section 20.9). Every request is authenticated with the
  * peer's configured key and checked for replay and quota before anything else is read;
  * answers are signed with this relay's key. Without a relay key these routes are 404.
  */
@@ -84,6 +85,8 @@ export function relayRoutes(app: FastifyInstance, deps: OperatorDeps): void {
     if (!answer.ok) return sendError(reply, 'ERR_SERVICE_INTERNAL');
     return reply.code(200).type('application/octet-stream').send(Buffer.from(answer.value));
   });
+
+  relayCollectiveRoutes(app, deps, fed, admitRequest, refuse);
 
   app.post('/v1/relay/lookup', async (req, reply) => {
     const body = req.body as Uint8Array;
