@@ -138,6 +138,7 @@ export async function collectiveFanout(
         await client.createMailbox(mb);
         const joined = await request(id, {
           type: MessageType.CollectiveJoin,
+          mailboxRelay: mb.address.relay,
           mailboxId: mb.address.id,
           mailboxKey: mb.keys.publicKey,
         });

@@ -507,6 +507,7 @@ describe('collectives, vouching and posts (real nats-server and redis-server)', 
         return postRaw(
           rawRequest(id, 'racetown', {
             type: MessageType.CollectiveJoin,
+            mailboxRelay: mb.address.relay,
             mailboxId: mb.address.id,
             mailboxKey: mb.keys.publicKey,
           }),
@@ -576,6 +577,7 @@ describe('collectives, vouching and posts (real nats-server and redis-server)', 
       const joined = await postRaw(
         rawRequest(id, 'bigtown', {
           type: MessageType.CollectiveJoin,
+          mailboxRelay: mb.address.relay,
           mailboxId: mb.address.id,
           mailboxKey: mb.keys.publicKey,
         }),

@@ -17,7 +17,17 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
   ContentKind,
+  decodeEnvelope,
+  decodeRelayMailReceipt,
+  encodeCollectiveShow,
   encodeEnvelopeBatch,
+  encodeRelayFanout,
+  encodeRemoteCollective,
+  FanoutItemKind,
+  MAIL_CONSUMER,
+  ReceiptOutcome,
+  STREAMS,
+  type DecodedEnvelope,
   generateKeyPair,
   initCrypto,
   mintPostage,
@@ -56,6 +66,24 @@ async function eventually<T>(
     if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Messages the sorter has not finished with in a relay's mail stream. */
+async function mailPending(natsUrl: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const ci = await jsm.consumers.info(STREAMS.mail.name, MAIL_CONSUMER);
+    return ci.num_pending + ci.num_ack_pending;
+  } finally {
+    await nc.close();
+  }
+}
+
+function expectDecoded(bytes: Uint8Array): DecodedEnvelope {
+  const d = decodeEnvelope(bytes);
+  assert.ok(d.ok);
+  return d.value;
 }
 
 /** Envelopes still waiting in a relay's outbound stream for `peer`. */
@@ -412,13 +440,79 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     // a forged lookup is refused the same way
     const lookup = await forged.send(peerB, RelayKind.LookupRequest, new Uint8Array([1]));
     assert.deepEqual(lookup, { ok: false, code: 'ERR_PEER_AUTH' });
+    // and so are collective posts and collective requests on the forged link
+    // posts of a collective on alpha, as alpha would deliver them to members on beta
+    const alphaPosts = Array.from({ length: 3 }, (_, i) => {
+      const s = sealMail({
+        to: { relay: 'alpha', id: crypto.getRandomValues(new Uint8Array(16)) },
+        mailboxKey: generateKeyPair().publicKey,
+        sender: generateKeyPair(),
+        kind: ContentKind.Post,
+        content: enc.encode(`not for you ${i}`),
+        expiryHour: Math.floor(Date.now() / 3_600_000) + 2,
+        timestampMs: Date.now(),
+        messageId: crypto.getRandomValues(new Uint8Array(16)),
+      });
+      assert.ok(s.ok);
+      return s.value;
+    });
+    const delivery = (key: Uint8Array) =>
+      encodeRelayFanout(
+        alphaPosts.map((x) => ({
+          kind: FanoutItemKind.Delivery,
+          envelope: expectDecoded(x.bytes),
+          targets: [{ mailboxId: box.address.id, mailboxKey: key }],
+        })),
+      );
+    const fan = await forged.send(peerB, RelayKind.FanoutRequest, delivery(box.keys.publicKey));
+    assert.deepEqual(fan, { ok: false, code: 'ERR_PEER_AUTH' });
+    const coll = await forged.send(
+      peerB,
+      RelayKind.CollectiveRequest,
+      encodeRemoteCollective({ relay: 'alpha', body: encodeCollectiveShow({ name: 'portland' }) }),
+    );
+    assert.deepEqual(coll, { ok: false, code: 'ERR_PEER_AUTH' });
+    // the real alpha cannot aim a delivery at a mailbox whose key it does not know, and
+    // one addressed to beta's own collectives is refused: a delivery is alpha's post
+    const real = new PeerClient({ relayName: 'alpha', keys: keyA, timeoutMs: 10_000 });
+    const wrongKey = await real.send(
+      peerB,
+      RelayKind.FanoutRequest,
+      delivery(generateKeyPair().publicKey),
+    );
+    assert.ok(wrongKey.ok);
+    const taken = decodeRelayMailReceipt(wrongKey.value);
+    assert.ok(taken.ok);
+    assert.deepEqual(
+      taken.value.map((e) => e.outcome),
+      alphaPosts.map(() => ReceiptOutcome.Stored),
+      'taken into the mail stream; the sorter then finds the key wrong',
+    );
+    const notAlphas = encodeRelayFanout([
+      {
+        kind: FanoutItemKind.Delivery,
+        envelope: expectDecoded(sealed[0]?.bytes ?? new Uint8Array()),
+        targets: [{ mailboxId: box.address.id, mailboxKey: box.keys.publicKey }],
+      },
+    ]);
+    const refused = await real.send(peerB, RelayKind.FanoutRequest, notAlphas);
+    assert.ok(refused.ok);
+    const receipt = decodeRelayMailReceipt(refused.value);
+    assert.ok(receipt.ok);
+    assert.deepEqual(
+      receipt.value.map((e) => e.outcome),
+      [ReceiptOutcome.Refused],
+    );
+    await eventually('beta sorted the wrong-key deliveries', async () =>
+      (await mailPending(natsB.url)) === 0 ? true : undefined,
+    );
 
     // nothing of it anywhere in beta's Redis, and the mailbox is empty
     const dump = await dumpRedis(redisB.url);
     assert.ok(
       !dumpContains(
         dump,
-        sealed.map((s) => s.id),
+        [...sealed, ...alphaPosts].map((s) => s.id),
       ),
       'no forged envelope id in Redis',
     );
