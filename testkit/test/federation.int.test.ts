@@ -191,6 +191,23 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     });
   }
 
+  type Feed = { posts: { source: string; author: string; text: string }[]; dropped: number };
+  /** `who`'s feed (collective and friends posts) as [source, author, text], once it has `want`. */
+  const feedOf = async (who: string, relay: TestRelay, want: number) => {
+    const got: [string, string, string][] = [];
+    await eventually(`${want} collective posts for ${who}`, async () => {
+      const r = (await komrade(who, relay, ['feed', '--no-world'])) as Feed;
+      assert.equal(r.dropped, 0);
+      got.splice(
+        0,
+        got.length,
+        ...r.posts.map((p) => [p.source, p.author, p.text] as [string, string, string]),
+      );
+      return got.length >= want ? true : undefined;
+    });
+    return got.sort();
+  };
+
   test('federation - each relay serves a descriptor signed by its own key', async () => {
     for (const [relay, key, name] of [
       [alpha, keyA, 'alpha'],
@@ -292,21 +309,6 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     });
     await komrade('alice', alpha, ['post', '--to', '@portland', 'hello portland, from alpha']);
 
-    type Feed = { posts: { source: string; author: string; text: string }[]; dropped: number };
-    const feedOf = async (who: string, relay: TestRelay, want: number) => {
-      const got: [string, string, string][] = [];
-      await eventually(`${want} collective posts for ${who}`, async () => {
-        const r = (await komrade(who, relay, ['feed', '--no-world'])) as Feed;
-        assert.equal(r.dropped, 0);
-        got.splice(
-          0,
-          got.length,
-          ...r.posts.map((p) => [p.source, p.author, p.text] as [string, string, string]),
-        );
-        return got.length >= want ? true : undefined;
-      });
-      return got.sort();
-    };
     // every member, on either relay, has both posts once, with checked authors
     assert.deepEqual(await feedOf('bob', b, 2), [
       ['@portland@alpha', 'alice@alpha', 'hello portland, from alpha'],
@@ -358,6 +360,9 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
       sender,
       Array.from({ length: total - first }, (_, i) => msg(first + i)),
     );
+    // and collective posts for bob, a member of alpha's @portland at home on beta
+    for (let i = 0; i < 3; i++)
+      await komrade('alice', alpha, ['post', '--to', '@portland', `while beta was down ${i}`]);
     await eventually('mail queued at alpha for beta', async () =>
       (await outboundPending(natsA.url, 'beta')) > 0 ? true : undefined,
     );
@@ -387,6 +392,13 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     // and nothing more arrives afterwards
     const late = await atBeta.receive(box);
     assert.equal(late.messages.length + late.rejected.length, 0);
+    // the collective posts made meanwhile reached bob once each (2 before, 3 meanwhile)
+    const bobs = await feedOf('bob', beta, 5);
+    assert.deepEqual(
+      bobs.filter((p) => p[2].startsWith('while beta was down')),
+      [0, 1, 2].map((i) => ['@portland@alpha', 'alice@alpha', `while beta was down ${i}`]),
+    );
+    assert.equal((await feedOf('bob', beta, 5)).length, 5, 'exactly once');
   });
 
   test('federation - a forged relay (the name alpha, another key) is refused; its mail never reaches a mailbox', async () => {

@@ -3,7 +3,13 @@ import { before, describe, test } from 'node:test';
 import type { JsMsg } from '@nats-io/jetstream';
 import {
   ContentKind,
+  decodeEnvelope,
   decodeEnvelopeBatch,
+  decodeRelayFanout,
+  encodeRelayFanout,
+  FanoutItemKind,
+  RelayKind,
+  type FanoutItem,
   encodeRelayMailReceipt,
   generateKeyPair,
   initCrypto,
@@ -13,7 +19,7 @@ import {
   type Result,
 } from '@komrade/protocol';
 import { createLogger, type Peer, type PeerClient } from '@komrade/service-runtime';
-import { backoffMs, chunkByBytes, deliverBatch } from '../src/forwarder.js';
+import { backoffMs, chunkByBytes, deliverBatch, isFanoutMessage } from '../src/forwarder.js';
 
 const PEER: Peer = { name: 'beta', url: 'http://127.0.0.1:1', fingerprint: 'ab'.repeat(32) };
 
@@ -143,6 +149,65 @@ describe('forwarder', () => {
     assert.deepEqual(
       msgs.map((m) => m.settled),
       [['term'], ['term']],
+    );
+  });
+
+  test('forwarder - collective posts travel as one FanoutRequest, settled by envelope id; never mixed with mail', async () => {
+    const posts = [envelope('alpha'), envelope('alpha')];
+    const items = posts.map((e, i) => {
+      const d = decodeEnvelope(e.bytes);
+      assert.ok(d.ok);
+      return i === 0
+        ? { kind: FanoutItemKind.Post, envelope: d.value, targets: [] }
+        : {
+            kind: FanoutItemKind.Delivery,
+            envelope: d.value,
+            targets: [{ mailboxId: new Uint8Array(16), mailboxKey: generateKeyPair().publicKey }],
+          };
+    });
+    const msgs = items.map((it) => msg(encodeRelayFanout([it])));
+    assert.ok(msgs.every(isFanoutMessage));
+    assert.ok(!isFanoutMessage({ data: envelope().bytes }));
+    const kinds: number[] = [];
+    const r = await deliverBatch(
+      {
+        log,
+        metrics: undefined,
+        client: {
+          send: (_p: Peer, kind: number, body: Uint8Array) => {
+            kinds.push(kind);
+            const sent = decodeRelayFanout(body);
+            assert.ok(sent.ok);
+            assert.deepEqual(
+              sent.value.map((x) => x.kind),
+              [FanoutItemKind.Post, FanoutItemKind.Delivery],
+            );
+            return Promise.resolve({
+              ok: true,
+              value: encodeRelayMailReceipt([
+                { id: posts[1]?.id ?? new Uint8Array(16), outcome: ReceiptOutcome.Stored },
+                { id: posts[0]?.id ?? new Uint8Array(16), outcome: ReceiptOutcome.Refused },
+              ]),
+            });
+          },
+        } as unknown as PeerClient,
+      },
+      PEER,
+      msgs,
+    );
+    assert.equal(r.ok, true);
+    assert.deepEqual(kinds, [RelayKind.FanoutRequest]);
+    assert.deepEqual(
+      msgs.map((m) => m.settled),
+      [['term'], ['ack']],
+    );
+    await assert.rejects(
+      deliverBatch(
+        { log, metrics: undefined, client: client(() => ({ ok: false, code: 'ERR_PEER_AUTH' })) },
+        PEER,
+        [msg(envelope().bytes), msg(encodeRelayFanout([items[0] as FanoutItem]))],
+      ),
+      /mixed outbound batch/,
     );
   });
 });
