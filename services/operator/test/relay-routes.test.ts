@@ -4,7 +4,14 @@ import {
   ContentKind,
   decodeDirectoryLookup,
   decodeEnvelope,
+  decodeRelayFanout,
   decodeRelayMailReceipt,
+  decodeRemoteCollective,
+  encodeCollectiveShow,
+  encodeRelayFanout,
+  encodeRemoteCollective,
+  FanoutItemKind,
+  SUBJECTS,
   encodeDirectoryLookup,
   encodeEnvelopeBatch,
   encodeErrorReply,
@@ -85,6 +92,8 @@ describe('operator relay routes (in-memory sink)', () => {
 
   function setup(o: { envelopesPerMin?: number; forward?: OperatorDeps['forward'] } = {}) {
     const published: DecodedEnvelope[] = [];
+    const fanouts: DecodedEnvelope[] = [];
+    const deliveries: Uint8Array[] = [];
     const config = operatorConfig({
       KOMRADE_RELAY_NAME: 'beta',
       KOMRADE_PEERS: `alpha=http://127.0.0.1:1#${relayFingerprint(peer.publicKey)}`,
@@ -108,14 +117,18 @@ describe('operator relay routes (in-memory sink)', () => {
     const deps: OperatorDeps = {
       config,
       log: createLogger('operator', 'silent'),
-      mail: { publish: async (e) => void published.push(...e) },
+      mail: {
+        publish: async (e) => void published.push(...e),
+        publishFanout: async (e) => void fanouts.push(e),
+        publishDelivery: async (d) => void deliveries.push(d),
+      },
       forward: o.forward ?? (async () => encodeErrorReply('ERR_NAME_NOT_FOUND')),
       postage: new PostageGovernor({ baseBits: 2, auto: false, targetRps: 1000 }),
       now: Date.now,
       ready: () => true,
       federation,
     };
-    return { app: buildApp(deps), published };
+    return { app: buildApp(deps), published, fanouts, deliveries };
   }
 
   const request = (keys: KeyPair, kind: RelayKind, body: Uint8Array, nonce?: Uint8Array) => {
@@ -216,6 +229,124 @@ describe('operator relay routes (in-memory sink)', () => {
     const unknown = await post(envelope('gamma', 6));
     assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'ERR_RELAY_UNKNOWN');
     assert.equal(published.length, 1);
+  });
+
+  test('relay - collective requests of a peer reach vouch naming that peer; a body naming another relay is refused', async () => {
+    const asked: { subject: string; relay: string }[] = [];
+    const { app } = setup({
+      forward: async (subject, body) => {
+        const r = decodeRemoteCollective(body);
+        asked.push({ subject, relay: r.ok ? r.value.relay : '?' });
+        return encodeErrorReply('ERR_COLLECTIVE_NOT_FOUND');
+      },
+    });
+    const show = encodeCollectiveShow({ name: 'portland' });
+    const send = (relay: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/relay/collective',
+        headers: octet,
+        payload: request(
+          peer,
+          RelayKind.CollectiveRequest,
+          encodeRemoteCollective({ relay, body: show }),
+        ),
+      });
+    const ok = await send('alpha');
+    assert.equal(ok.statusCode, 200);
+    const opened = openRelayMessage(new Uint8Array(ok.rawPayload), {
+      me: 'alpha',
+      kind: RelayKind.CollectiveAnswer,
+      nowMs: Date.now(),
+      peerByFingerprint: (fp) => (fp === relayFingerprint(home.publicKey) ? 'beta' : undefined),
+    });
+    assert.ok(opened.ok, 'the answer is signed by beta');
+    const forged = await send('gamma');
+    assert.deepEqual(
+      [forged.statusCode, forged.json<{ error: { code: string } }>().error.code],
+      [401, 'ERR_PEER_AUTH'],
+    );
+    assert.deepEqual(asked, [{ subject: SUBJECTS.collectiveRemote, relay: 'alpha' }]);
+    // a client of ours asking about a relay that is not a peer
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/collectives/show',
+      headers: octet,
+      payload: Buffer.from(encodeRemoteCollective({ relay: 'gamma', body: show })),
+    });
+    assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'ERR_RELAY_UNKNOWN');
+    // a body of the wrong type for the route
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: '/v1/collectives',
+      headers: octet,
+      payload: Buffer.from(encodeRemoteCollective({ relay: 'alpha', body: show })),
+    });
+    assert.equal(wrongType.json<{ error: { code: string } }>().error.code, 'ERR_WIRE_TYPE');
+  });
+
+  test('relay - collective posts from a peer: posts to our collectives at the floor, deliveries of its own collectives', async () => {
+    const { app, fanouts, deliveries } = setup({ envelopesPerMin: 6 });
+    const item = (kind: FanoutItemKind, relay: string, bits: number, targets = 0) => {
+      const d = decodeEnvelope(envelope(relay, bits));
+      assert.ok(d.ok);
+      return {
+        kind,
+        envelope: d.value,
+        targets: Array.from({ length: targets }, () => ({
+          mailboxId: crypto.getRandomValues(new Uint8Array(16)),
+          mailboxKey: generateKeyPair().publicKey,
+        })),
+      };
+    };
+    const items = [
+      item(FanoutItemKind.Post, 'beta', 10), // floor 6 + 4: stored
+      item(FanoutItemKind.Post, 'beta', 6), // below the floor plus the post surcharge
+      item(FanoutItemKind.Delivery, 'alpha', 0, 2), // alpha's own collective: stored
+      item(FanoutItemKind.Delivery, 'beta', 0, 1), // not alpha's to deliver
+    ];
+    const post = (body: Uint8Array) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/relay/fanout',
+        headers: octet,
+        payload: request(peer, RelayKind.FanoutRequest, body),
+      });
+    const res = await post(encodeRelayFanout(items));
+    assert.equal(res.statusCode, 200);
+    const opened = openRelayMessage(new Uint8Array(res.rawPayload), {
+      me: 'alpha',
+      kind: RelayKind.FanoutReceipt,
+      nowMs: Date.now(),
+      peerByFingerprint: (fp) => (fp === relayFingerprint(home.publicKey) ? 'beta' : undefined),
+    });
+    assert.ok(opened.ok);
+    const receipt = decodeRelayMailReceipt(opened.value.body);
+    assert.ok(receipt.ok);
+    assert.deepEqual(
+      receipt.value.map((e) => e.outcome),
+      [
+        ReceiptOutcome.Stored,
+        ReceiptOutcome.Refused,
+        ReceiptOutcome.Stored,
+        ReceiptOutcome.Refused,
+      ],
+    );
+    assert.equal(fanouts.length, 1);
+    assert.equal(deliveries.length, 1);
+    const stored = decodeRelayFanout(deliveries[0] ?? new Uint8Array());
+    assert.ok(stored.ok);
+    assert.equal(stored.value[0]?.targets.length, 2);
+    // every member mailbox counts against the peer's quota (6 per minute: 1+1+2+1 used)
+    const big = await post(encodeRelayFanout([item(FanoutItemKind.Delivery, 'alpha', 0, 3)]));
+    assert.equal(big.json<{ error: { code: string } }>().error.code, 'ERR_PEER_QUOTA');
+    // our own clients may post to a peer's collective, not to an unknown relay's
+    const client = (e: Uint8Array) =>
+      app.inject({ method: 'POST', url: '/v1/fanout', headers: octet, payload: Buffer.from(e) });
+    assert.equal((await client(envelope('alpha', 6))).statusCode, 202);
+    const unknown = await client(envelope('gamma', 6));
+    assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'ERR_RELAY_UNKNOWN');
+    assert.equal(fanouts.length, 2);
   });
 
   test('relay - lookups: a peer gets a signed answer from vouch; a client asking about an unknown relay is refused', async () => {
