@@ -479,8 +479,7 @@ export async function handleRemote(deps: CollectiveDeps, data: Uint8Array): Prom
   if (!req.ok) return encodeErrorReply(req.code);
   const { relay, body } = req.value;
   // the decoder admits only these three types
-  if (body[3] === MessageType.CollectiveRequest)
-    return handleCollectiveRequest(deps, body, relay);
+  if (body[3] === MessageType.CollectiveRequest) return handleCollectiveRequest(deps, body, relay);
   if (body[3] === MessageType.CollectiveShow) return handleShow(deps, body);
   return handleCount(deps, body);
 }
