@@ -7,11 +7,9 @@
  * is refused and nothing it sent reaches a mailbox.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -44,29 +42,14 @@ import {
 import { httpTransport, KomradeClient, newMailbox, targetOf } from '@komrade/client';
 import { PeerClient, type Peer } from '@komrade/service-runtime';
 import { findFreePort } from '@komrade/deploy';
+import { eventually, feedOf, runKomrade } from '../src/cli-runner.js';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis, type RunningServer } from '../src/servers.js';
 import { dumpContains, dumpRedis } from '../src/store-scan.js';
 
-const MAIN = fileURLToPath(new URL('../../../client/dist/src/cli/main.js', import.meta.url));
 const PASS = 'a long test passphrase';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs`. */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Messages the sorter has not finished with in a relay's mail stream. */
 async function mailPending(natsUrl: string): Promise<number> {
@@ -168,45 +151,8 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
   });
 
   /** Runs the real CLI for `who`, at home on `relay`; resolves with its parsed --json output. */
-  function komrade(who: string, relay: TestRelay, args: readonly string[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [MAIN, '--home', join(root, who), '--json', ...args], {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          HOME: root,
-          KOMRADE_OPERATOR: relay.operatorUrl,
-          KOMRADE_PASSPHRASE: PASS,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => {
-        if (code !== 0) reject(new Error(`${who} ${args.join(' ')}: exit ${code}: ${stderr}`));
-        else resolve(JSON.parse(stdout) as unknown);
-      });
-    });
-  }
-
-  type Feed = { posts: { source: string; author: string; text: string }[]; dropped: number };
-  /** `who`'s feed (collective and friends posts) as [source, author, text], once it has `want`. */
-  const feedOf = async (who: string, relay: TestRelay, want: number) => {
-    const got: [string, string, string][] = [];
-    await eventually(`${want} collective posts for ${who}`, async () => {
-      const r = (await komrade(who, relay, ['feed', '--no-world'])) as Feed;
-      assert.equal(r.dropped, 0);
-      got.splice(
-        0,
-        got.length,
-        ...r.posts.map((p) => [p.source, p.author, p.text] as [string, string, string]),
-      );
-      return got.length >= want ? true : undefined;
-    });
-    return got.sort();
-  };
+  const komrade = (who: string, relay: TestRelay, args: readonly string[]): Promise<unknown> =>
+    runKomrade(root, PASS, who, relay.operatorUrl, args);
 
   test('federation - each relay serves a descriptor signed by its own key', async () => {
     for (const [relay, key, name] of [
@@ -310,15 +256,15 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     await komrade('alice', alpha, ['post', '--to', '@portland', 'hello portland, from alpha']);
 
     // every member, on either relay, has both posts once, with checked authors
-    assert.deepEqual(await feedOf('bob', b, 2), [
+    assert.deepEqual(await feedOf((a) => komrade('bob', b, a), 2), [
       ['@portland@alpha', 'alice@alpha', 'hello portland, from alpha'],
       ['@portland@alpha', 'bob', 'hello portland, from beta'],
     ]);
-    assert.deepEqual(await feedOf('carol', alpha, 2), [
+    assert.deepEqual(await feedOf((a) => komrade('carol', alpha, a), 2), [
       ['@portland', 'alice', 'hello portland, from alpha'],
       ['@portland', 'bob@beta', 'hello portland, from beta'],
     ]);
-    assert.deepEqual(await feedOf('alice', alpha, 2), [
+    assert.deepEqual(await feedOf((a) => komrade('alice', alpha, a), 2), [
       ['@portland', 'alice', 'hello portland, from alpha'],
       ['@portland', 'bob@beta', 'hello portland, from beta'],
     ]);
@@ -393,12 +339,16 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     const late = await atBeta.receive(box);
     assert.equal(late.messages.length + late.rejected.length, 0);
     // the collective posts made meanwhile reached bob once each (2 before, 3 meanwhile)
-    const bobs = await feedOf('bob', beta, 5);
+    const bobs = await feedOf((a) => komrade('bob', beta as TestRelay, a), 5);
     assert.deepEqual(
       bobs.filter((p) => p[2].startsWith('while beta was down')),
       [0, 1, 2].map((i) => ['@portland@alpha', 'alice@alpha', `while beta was down ${i}`]),
     );
-    assert.equal((await feedOf('bob', beta, 5)).length, 5, 'exactly once');
+    assert.equal(
+      (await feedOf((a) => komrade('bob', beta as TestRelay, a), 5)).length,
+      5,
+      'exactly once',
+    );
   });
 
   test('federation - a forged relay (the name alpha, another key) is refused; its mail never reaches a mailbox', async () => {
