@@ -49,13 +49,14 @@ function entryJson(k: Komrade, e: PublicEntry): Record<string, unknown> {
   };
 }
 
-function viewOutput(k: Komrade, v: CollectiveView): Output {
+/** `handle`: the collective as named here (`portland`, or `portland@alpha` on a peer relay). */
+function viewOutput(k: Komrade, v: CollectiveView, handle: string): Output {
   const mine = (e: PublicEntry): boolean => bytesEqual(e.identityKey, k.account.identity.publicKey);
   const you = v.members.some(mine) ? 'member' : v.candidates.some(mine) ? 'candidate' : null;
   const founder = (e: PublicEntry): string =>
     bytesEqual(e.identityKey, v.founderKey) ? ' (founder)' : '';
   const human = [
-    `@${v.name}: ${v.members.length} member(s), quorum now ${v.quorum} (policy ${formatPolicy(v.policy)})`,
+    `@${handle}: ${v.members.length} member(s), quorum now ${v.quorum} (policy ${formatPolicy(v.policy)})`,
     'Members (vouches that admitted them):',
     ...v.members.map((e) => `  ${who(k, e).label}${founder(e)}  ${e.vouches}`),
   ];
@@ -71,7 +72,7 @@ function viewOutput(k: Komrade, v: CollectiveView): Output {
   return {
     human,
     json: {
-      name: v.name,
+      name: handle,
       policy: formatPolicy(v.policy),
       quorum: v.quorum,
       created: iso(v.createdMs),
@@ -114,7 +115,7 @@ export function collectiveShow(s: CliSession, name: string): Promise<Output> {
     if (feed.collectives.membership(name))
       await s.progress.step('Fetching', () => feed.collectives.sync());
     const v = await s.progress.step('Asking the relay', () => feed.collectives.show(name));
-    return viewOutput(k, v);
+    return viewOutput(k, v, feed.collectives.collective(name).handle);
   });
 }
 
