@@ -116,6 +116,7 @@ describe('mailbox layout', () => {
     assert.deepEqual(Object.keys(MAILBOX_SCRIPTS), [
       'store',
       'storeIfKey',
+      'storeFanout',
       'fetch',
       'ack',
       'create',
@@ -127,6 +128,7 @@ describe('mailbox layout', () => {
 
   test('mailbox layout - scripts touch only the keys they are given, so each stays in one cluster slot', () => {
     for (const [name, src] of Object.entries(MAILBOX_SCRIPTS)) {
+      if (name === 'storeFanout') continue; // the one exception, checked below
       assert.ok(src.trim().length > 0, name);
       assert.ok(!src.includes(MAILBOX_KEY_PREFIX), `${name} builds a key name`);
       assert.ok(!/\.\.\s*['"]|string\.format/.test(src), `${name} concatenates strings`);
@@ -135,6 +137,22 @@ describe('mailbox layout', () => {
         `${name} calls a forbidden command`,
       );
     }
+  });
+
+  test('mailbox layout - storeFanout is flagged for keys of several slots and builds exactly mailboxKeys() names', () => {
+    const src = MAILBOX_SCRIPTS.storeFanout;
+    // Redis reads the flags only from a shebang on the very first line
+    assert.ok(src.startsWith('#!lua flags=allow-cross-slot-keys\n'));
+    // the key names it builds: base .. suffix, with base = prefix{<ARGV hex>}:
+    assert.ok(src.includes(`local base = '${MAILBOX_KEY_PREFIX}{' .. ARGV[i] .. '}:'`));
+    const built = [...src.matchAll(/base \.\. '(\w+)'/g)].map((m) => m[1]);
+    const k = mailboxKeys(ID);
+    const base = `${MAILBOX_KEY_PREFIX}{${ID}}:`;
+    assert.deepEqual(
+      [...new Set(built)].map((suffix) => `${base}${suffix ?? ''}`).sort(),
+      [k.key, k.msgs, k.order, k.expiry, k.gone].sort(),
+    );
+    assert.ok(!/redis\.call\(\s*'(?:KEYS|SCAN|FLUSH\w*|EVAL\w*)'/i.test(src));
   });
 
   test('mailbox layout - every plain SET in a script carries a TTL', () => {

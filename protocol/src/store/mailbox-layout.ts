@@ -5,7 +5,8 @@ import { toHex } from '../wire/address.js';
  * The Redis layout of a mailbox, shared by the sorter (writes, fetches) and purge
  * (acks, sweeps). It is a contract between services like a wire format, so it lives
  * here. Every key of a mailbox carries the hash tag `{<mailbox id hex>}` so all of them
- * share one Redis Cluster slot and each script below touches one slot only.
+ * share one Redis Cluster slot and each script below touches one slot only (except
+ * storeFanout, which writes many mailboxes on one node; see there).
  *
  *   km:mb:{id}:key          STRING  mailbox public key (TTL: mailbox lifetime, refreshed on session)
  *   km:mb:{id}:msg          HASH    envelope id (16 raw bytes) -> envelope bytes
@@ -77,7 +78,7 @@ end
 
 /**
  * Lua scripts. Each documents KEYS, ARGV and its return value, is idempotent, and
- * touches the keys of one mailbox only.
+ * touches the keys of one mailbox only (storeFanout: of many, each as storeIfKey would).
  */
 export const MAILBOX_SCRIPTS = Object.freeze({
   /*
@@ -129,6 +130,71 @@ for i = 2, 4 do
   if redis.call('PEXPIRETIME', KEYS[i]) < at then redis.call('PEXPIREAT', KEYS[i], at) end
 end
 return 1
+`,
+  /*
+   * The fan-out's bulk store: storeIfKey for many members in one call, so a post to a
+   * collective costs one script call per Redis node and chunk of members instead of one
+   * per member (the per-call overhead, not the writes, dominated). The one script that
+   * touches several mailboxes: it declares only the first member's key (so a Redis Cluster
+   * client routes it to that member's node) and builds the other members' key names
+   * itself, which Redis Cluster allows for keys on the same node with the
+   * allow-cross-slot-keys flag (Redis 7.0). A member whose slot this node does not serve
+   * (a stale slot map, a failover, a resharding) is reported as -4 and not touched; the
+   * caller refreshes its slot map and sends it again. Any other error ends the call (the
+   * members before it are written, which is harmless to repeat).
+   * Per member it does what storeIfKey does, in an order that needs fewer calls: the
+   * tombstone check, the quota check (with HEXISTS only at the quota, so a duplicate in a
+   * full mailbox is still 0), then HSETNX (0: already there); and one PEXPIRETIME, on msgs:
+   * msgs, order and expiry always hold the same ids and get the same expiry here and in
+   * store/storeIfKey, and ack and sweep delete the three together.
+   * KEYS: mailbox key of the first member
+   * ARGV: envelope id, envelope, arrival sequence, expiry ms, quota, now ms,
+   *       then per member: mailbox id (32 lower-case hex digits), expected public key
+   * returns one code per member, in ARGV order: as storeIfKey (1, 0, -1, -2, -3), or -4
+   * when this node does not serve the member's mailbox
+   */
+  storeFanout: `#!lua flags=allow-cross-slot-keys
+${DROP_EXPIRED}
+local id, env, seq = ARGV[1], ARGV[2], ARGV[3]
+local at, quota, now = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local tomb = redis.sha1hex(id)
+local out = {}
+for i = 7, #ARGV - 1, 2 do
+  local base = 'km:mb:{' .. ARGV[i] .. '}:'
+  local cur = redis.pcall('GET', base .. 'key')
+  local r
+  if type(cur) == 'table' then
+    if not string.find(cur.err, 'non local key', 1, true) then return redis.error_reply(cur.err) end
+    r = -4
+  elseif cur ~= ARGV[i + 1] then r = -3
+  elseif at <= now then r = -2
+  elseif redis.call('ZSCORE', base .. 'gone', tomb) then r = 0
+  else
+    local msgs, order, expiry = base .. 'msg', base .. 'seq', base .. 'exp'
+    if redis.call('HLEN', msgs) >= quota then
+      if redis.call('HEXISTS', msgs, id) == 1 then r = 0
+      else
+        drop_expired(msgs, order, expiry, now)
+        if redis.call('HLEN', msgs) >= quota then r = -1 end
+      end
+    end
+    if r == nil then
+      if redis.call('HSETNX', msgs, id, env) == 0 then r = 0
+      else
+        redis.call('ZADD', order, seq, id)
+        redis.call('ZADD', expiry, at, id)
+        if redis.call('PEXPIRETIME', msgs) < at then
+          redis.call('PEXPIREAT', msgs, at)
+          redis.call('PEXPIREAT', order, at)
+          redis.call('PEXPIREAT', expiry, at)
+        end
+        r = 1
+      end
+    end
+  end
+  out[#out + 1] = r
+end
+return out
 `,
   /*
    * KEYS: session, msgs, order, expiry

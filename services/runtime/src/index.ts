@@ -20,6 +20,7 @@ export { traceHeaders, contextFromHeaders } from './trace-propagation.js';
 export { RequestMetrics } from './request-metrics.js';
 export type { RedisTarget } from './redis-connection.js';
 export { waitForReplicas } from './replica-wait.js';
+export { nodeOfKey, refreshRouting } from './cluster-routing.js';
 // federation (issue 10)
 export {
   federationShape,

@@ -6,12 +6,18 @@ import {
   toHex,
   type FanoutTarget,
 } from '@komrade/protocol';
-import { LuaScript, waitForReplicas, type RedisClient } from '@komrade/service-runtime';
+import {
+  LuaScript,
+  nodeOfKey,
+  refreshRouting,
+  waitForReplicas,
+  type RedisClient,
+} from '@komrade/service-runtime';
 import { Cluster } from 'ioredis';
 
 const scripts = {
   store: new LuaScript(MAILBOX_SCRIPTS.store, 4),
-  storeIfKey: new LuaScript(MAILBOX_SCRIPTS.storeIfKey, 5),
+  storeFanout: new LuaScript(MAILBOX_SCRIPTS.storeFanout, 1),
   fetch: new LuaScript(MAILBOX_SCRIPTS.fetch, 4),
   create: new LuaScript(MAILBOX_SCRIPTS.create, 1),
   openSession: new LuaScript(MAILBOX_SCRIPTS.openSession, 3),
@@ -28,6 +34,24 @@ const OUTCOME: Readonly<Record<number, FanoutOutcome>> = {
   [-2]: 'expired',
   [-3]: 'wrong-key',
 };
+
+/** storeFanout's answer for a member whose mailbox the node it ran on does not serve. */
+const NOT_ON_NODE = -4;
+
+/**
+ * Members per storeFanout script call. The script blocks its Redis node while it runs
+ * (a few microseconds per member), so a 1,000-member post is cut into calls of about a
+ * millisecond each; other clients' commands get in between.
+ */
+export const FANOUT_CHUNK = 256;
+
+/** A fan-out target as the storeFanout script takes it. */
+interface Member {
+  readonly hex: string;
+  /** The mailbox key's key name, to route a call to the member's node. */
+  readonly keyKey: string;
+  readonly key: Buffer;
+}
 
 /** The sorter's side of the Redis mailbox layout (see protocol/src/store/mailbox-layout.ts). */
 export class SorterMailboxStore {
@@ -84,12 +108,16 @@ export class SorterMailboxStore {
   }
 
   /**
-   * Writes one envelope into many member mailboxes (a collective's fan-out): every write
-   * is issued at once, so auto-pipelining sends them as one batch per Redis node, each
-   * only into a mailbox registered with the key its member announced. Then, when
-   * replicas must confirm, one WAIT per master node rather than one per mailbox. Throws
-   * if a write fails or too few replicas confirm: the caller leaves the message in
-   * JetStream, and the writes already done are harmless to repeat (idempotent by id).
+   * Writes one envelope into many member mailboxes (a collective's fan-out), each only
+   * into a mailbox registered with the key its member announced. The members are grouped
+   * by the Redis node that serves them (one group without a cluster) and each group is
+   * written by the storeFanout script in chunks of FANOUT_CHUNK, all chunks at once
+   * (ioredis routes each call by its first member's key). Members a node turned out not
+   * to serve (the client's slot map was stale) are sent again, once, after reloading the
+   * map. Then, when replicas must confirm, one WAIT per master node.
+   * Throws if a call fails or too few replicas confirm: the caller leaves the message in
+   * JetStream, and the writes already done are harmless to repeat (idempotent by id; a
+   * repeat counts as a duplicate).
    */
   async storeFanout(
     targets: readonly FanoutTarget[],
@@ -102,16 +130,6 @@ export class SorterMailboxStore {
   ): Promise<Record<FanoutOutcome, number>> {
     const id = Buffer.from(envelopeId);
     const bytes = Buffer.from(envelope);
-    const replies = await Promise.all(
-      targets.map((t) => {
-        const k = mailboxKeys(toHex(t.mailboxId));
-        return scripts.storeIfKey.run(
-          this.redis,
-          [k.key, k.msgs, k.order, k.expiry, k.gone],
-          [Buffer.from(t.mailboxKey), id, bytes, seq, expiresAtMs, quota, nowMs],
-        );
-      }),
-    );
     const counts: Record<FanoutOutcome, number> = {
       stored: 0,
       duplicate: 0,
@@ -119,14 +137,59 @@ export class SorterMailboxStore {
       expired: 0,
       'wrong-key': 0,
     };
-    for (const r of replies) {
+    const tally = (r: unknown): void => {
       const o = typeof r === 'number' ? OUTCOME[r] : undefined;
       if (o === undefined) throw new Error('unexpected store script reply');
       counts[o]++;
+    };
+    /** Writes members chunk by chunk, grouped by node; gives back those a node did not serve. */
+    const writeAll = async (members: readonly Member[]): Promise<Member[]> => {
+      const byNode = new Map<string, Member[]>();
+      for (const m of members) {
+        const node = nodeOfKey(this.redis, m.keyKey);
+        const group = byNode.get(node);
+        if (group) group.push(m);
+        else byNode.set(node, [m]);
+      }
+      const calls: Promise<Member[]>[] = [];
+      for (const group of byNode.values())
+        for (let i = 0; i < group.length; i += FANOUT_CHUNK)
+          calls.push(writeChunk(group.slice(i, i + FANOUT_CHUNK)));
+      return (await Promise.all(calls)).flat();
+    };
+    const writeChunk = async (members: readonly Member[]): Promise<Member[]> => {
+      const first = members[0];
+      if (!first) return [];
+      const args: (string | Buffer | number)[] = [id, bytes, seq, expiresAtMs, quota, nowMs];
+      for (const m of members) args.push(m.hex, m.key);
+      const codes = await scripts.storeFanout.run(this.redis, [first.keyKey], args);
+      if (!Array.isArray(codes) || codes.length !== members.length)
+        throw new Error('unexpected store script reply');
+      const elsewhere: Member[] = [];
+      codes.forEach((c: unknown, i) => {
+        const m = members[i];
+        if (c === NOT_ON_NODE && m) elsewhere.push(m);
+        else tally(c);
+      });
+      return elsewhere;
+    };
+
+    const members = targets.map((t): Member => {
+      // Buffer's hex is native: toHex's loop was a visible share of the sorter's CPU here
+      const hex = Buffer.from(t.mailboxId).toString('hex');
+      return { hex, keyKey: mailboxKeys(hex).key, key: Buffer.from(t.mailboxKey) };
+    });
+    const missed = await writeAll(members);
+    if (missed.length > 0) {
+      // the slot map was stale (failover, resharding): reload it and send those again
+      await refreshRouting(this.redis);
+      if ((await writeAll(missed)).length > 0)
+        throw new Error('fan-out: mailboxes not where the cluster says (slots moving)');
     }
     const written = counts.stored + counts.duplicate;
-    const first = targets[0];
-    if (written > 0 && first && this.durability.replicas > 0) await this.waitAllMasters(first);
+    const anyTarget = targets[0];
+    if (written > 0 && anyTarget && this.durability.replicas > 0)
+      await this.waitAllMasters(anyTarget);
     return counts;
   }
 
