@@ -7,6 +7,7 @@ import {
   telemetryConfig,
   telemetryShape,
 } from '@komrade/service-runtime';
+import { MAX_BATCH } from '@komrade/protocol';
 import { z } from 'zod';
 
 /** Operator configuration, from the environment only. See deploy/env.example. */
@@ -26,6 +27,8 @@ export function operatorConfig(env: Record<string, string | undefined>) {
       KOMRADE_POSTAGE_TARGET_RPS: common.count(2000, 1, 10_000_000),
       KOMRADE_BODY_LIMIT_BYTES: common.count(1024 * 1024, 1024, 64 * 1024 * 1024),
       KOMRADE_REQUEST_TIMEOUT_MS: common.count(5000, 100, 120_000),
+      KOMRADE_MAIL_GROUP_MAX_ENVELOPES: common.count(MAX_BATCH, 1, MAX_BATCH),
+      KOMRADE_MAIL_GROUP_MAX_BYTES: common.count(512 * 1024, 65_536, 8 * 1024 * 1024),
       KOMRADE_MAIL_MAX_TTL_SEC: common.seconds(7 * 86400, 60, 90 * 86400),
       KOMRADE_WORLD_MAX_TTL_SEC: common.seconds(30 * 86400, 60, 365 * 86400),
       KOMRADE_JS_REPLICAS: common.count(1, 1, 5),
@@ -53,6 +56,11 @@ export function operatorConfig(env: Record<string, string | undefined>) {
     postageTargetRps: c.KOMRADE_POSTAGE_TARGET_RPS,
     bodyLimitBytes: c.KOMRADE_BODY_LIMIT_BYTES,
     requestTimeoutMs: c.KOMRADE_REQUEST_TIMEOUT_MS,
+    /** Group commit of accepted mail into JetStream messages (see JetStreamMailSink). */
+    mailGroup: {
+      maxEnvelopes: c.KOMRADE_MAIL_GROUP_MAX_ENVELOPES,
+      maxBytes: c.KOMRADE_MAIL_GROUP_MAX_BYTES,
+    },
     mailMaxTtlSec: c.KOMRADE_MAIL_MAX_TTL_SEC,
     /** Longest lifetime of a world post (told to clients in /v1/info; the sorter enforces it). */
     worldMaxTtlSec: c.KOMRADE_WORLD_MAX_TTL_SEC,

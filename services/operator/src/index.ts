@@ -7,5 +7,6 @@ export type { OperatorConfig } from './config.js';
 export { PostageGovernor } from './postage-governor.js';
 export { isLoopbackOnly, listenTarget } from './bind-policy.js';
 export type { ListenTarget } from './bind-policy.js';
-export type { MailSink } from './mail-sink.js';
+export { JetStreamMailSink } from './mail-sink.js';
+export type { MailSink, GroupCommitOptions } from './mail-sink.js';
 export type { Forwarder } from './service-forwarder.js';

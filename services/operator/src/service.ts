@@ -100,7 +100,7 @@ export async function start(
     ...(federation ? { federation } : {}),
     config,
     log,
-    mail: new JetStreamMailSink(nc, config.requestTimeoutMs),
+    mail: new JetStreamMailSink(nc, config.requestTimeoutMs, config.mailGroup),
     forward: natsForwarder(nc, config.requestTimeoutMs),
     postage,
     now: deps.now ?? Date.now,

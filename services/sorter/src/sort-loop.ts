@@ -1,6 +1,16 @@
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeEnvelope, MAIL_CONSUMER, STREAMS, SUBJECTS } from '@komrade/protocol';
+import {
+  decodeEnvelope,
+  decodeEnvelopeBatch,
+  MAIL_CONSUMER,
+  MAX_BATCH,
+  MessageType,
+  STREAMS,
+  SUBJECTS,
+  toHex,
+  type DecodedEnvelope,
+} from '@komrade/protocol';
 import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { contextFromHeaders, type Logger } from '@komrade/service-runtime';
 import { sortDelivery, sortFanout, type FanoutReport, type MemberLookup } from './fanout.js';
@@ -50,42 +60,89 @@ export function newSortCounts(): SortCounts {
 const REDIS_RETRY_MS = 1_000;
 
 /**
- * Outcome of sorting one message; `ack` only once Redis has it (or it can never be
- * stored), so a sorter that dies mid-way leaves the message to be redelivered.
+ * The arrival score of an envelope in its mailbox's order index: the stream sequence of
+ * the message that carried it, times MAX_BATCH, plus its position in that message, so
+ * the envelopes of one group-committed batch keep their order (SPEC section 12).
+ */
+export function arrivalScore(seq: number, index: number): number {
+  return seq * MAX_BATCH + index;
+}
+
+type SortOneDeps = Pick<
+  SortDeps,
+  'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs' | 'outbound'
+>;
+type EnvelopeOutcome = StoreOutcome | 'invalid' | 'forwarded';
+
+/** Files one decoded envelope: into its mailbox, or to a peer relay's outbound queue. */
+async function sortEnvelope(
+  deps: SortOneDeps,
+  env: DecodedEnvelope,
+  arrival: number,
+): Promise<EnvelopeOutcome> {
+  // a peer's mail: done only once the outbound stream holds it (a throw naks it)
+  if (env.to.relay !== deps.relayName && deps.outbound?.has(env.to.relay)) {
+    await deps.outbound.publish(env);
+    return 'forwarded';
+  }
+  if (env.to.relay !== deps.relayName) return 'invalid';
+  const now = deps.now();
+  const expiresAt = Math.min((env.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs);
+  return deps.store.store(env.to.id, env.id, env.bytes, arrival, expiresAt, deps.quota, now);
+}
+
+/**
+ * Outcome of sorting one message that holds one Envelope; `ack` only once Redis has it
+ * (or it can never be stored), so a sorter that dies mid-way leaves the message to be
+ * redelivered.
  */
 export async function sortOne(
-  deps: Pick<
-    SortDeps,
-    'store' | 'relayName' | 'quota' | 'maxTtlMs' | 'now' | 'quotaRetryMs' | 'outbound'
-  >,
+  deps: SortOneDeps,
   data: Uint8Array,
   seq: number,
 ): Promise<{
   action: 'ack' | 'term' | 'nak';
   delayMs?: number;
-  outcome: StoreOutcome | 'invalid' | 'forwarded';
+  outcome: EnvelopeOutcome;
 }> {
   const env = decodeEnvelope(data);
-  // a peer's mail: acked only once the outbound stream holds it (a throw naks it)
-  if (env.ok && env.value.to.relay !== deps.relayName && deps.outbound?.has(env.value.to.relay)) {
-    await deps.outbound.publish(env.value);
-    return { action: 'ack', outcome: 'forwarded' };
-  }
-  if (!env.ok || env.value.to.relay !== deps.relayName)
-    return { action: 'term', outcome: 'invalid' };
-  const now = deps.now();
-  const expiresAt = Math.min((env.value.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs);
-  const outcome = await deps.store.store(
-    env.value.to.id,
-    env.value.id,
-    env.value.bytes,
-    seq,
-    expiresAt,
-    deps.quota,
-    now,
-  );
+  if (!env.ok) return { action: 'term', outcome: 'invalid' };
+  const outcome = await sortEnvelope(deps, env.value, arrivalScore(seq, 0));
+  if (outcome === 'invalid') return { action: 'term', outcome };
   if (outcome === 'over-quota') return { action: 'nak', delayMs: deps.quotaRetryMs, outcome };
   return { action: 'ack', outcome };
+}
+
+/**
+ * Sorts one group-committed message (an EnvelopeBatch, SPEC section 11): every envelope
+ * at once, each as sortOne would. An envelope whose mailbox is over its quota cannot
+ * wait in JetStream inside the batch without holding back the others, so it is put back
+ * on the inbound subject alone (envelope id as message id, so a redelivered batch puts
+ * it back once), where it waits like any single envelope; then the batch is acked. A
+ * throw (Redis, the outbound or inbound stream) naks the whole batch: what was stored is
+ * stored again as a duplicate (idempotent by envelope id, ack tombstones). An undecodable
+ * batch is terminated.
+ */
+export async function sortBatch(
+  deps: SortOneDeps & { readonly requeue: (env: DecodedEnvelope) => Promise<void> },
+  data: Uint8Array,
+  seq: number,
+): Promise<{ action: 'ack' | 'term'; outcomes: EnvelopeOutcome[] }> {
+  const batch = decodeEnvelopeBatch(data);
+  if (!batch.ok) return { action: 'term', outcomes: ['invalid'] };
+  const envs = batch.value;
+  const outcomes = await Promise.all(
+    envs.map((e, i) => sortEnvelope(deps, e, arrivalScore(seq, i))),
+  );
+  await Promise.all(
+    envs.filter((_, i) => outcomes[i] === 'over-quota').map((e) => deps.requeue(e)),
+  );
+  return { action: 'ack', outcomes };
+}
+
+/** True for a group-committed message (EnvelopeBatch); a single Envelope otherwise. */
+function isBatch(data: Uint8Array): boolean {
+  return data.length >= 4 && data[3] === MessageType.EnvelopeBatch;
 }
 
 /**
@@ -97,9 +154,9 @@ async function fanOut(deps: SortDeps, m: JsMsg, span: ReturnType<Tracer['startSp
   // a peer's delivery names its mailboxes itself; a post needs vouch's member list
   const r: FanoutReport | undefined =
     m.subject === SUBJECTS.mailDelivery
-      ? await sortDelivery(deps, m.data, m.seq)
+      ? await sortDelivery(deps, m.data, arrivalScore(m.seq, 0))
       : members
-        ? await sortFanout({ ...deps, members }, m.data, m.seq)
+        ? await sortFanout({ ...deps, members }, m.data, arrivalScore(m.seq, 0))
         : undefined;
   const outcome = r?.outcome ?? 'invalid';
   deps.counts[outcome]++;
@@ -120,6 +177,10 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
   const js = jetstream(deps.nc);
   const consumer = await js.consumers.get(STREAMS.mail.name, MAIL_CONSUMER);
   const messages = await consumer.consume({ max_messages: Math.max(deps.concurrency * 2, 64) });
+  // an over-quota envelope out of a batch goes back on the inbound subject alone
+  const requeue = async (env: DecodedEnvelope): Promise<void> => {
+    await js.publish(SUBJECTS.mailInbound, env.bytes, { msgID: toHex(env.id) });
+  };
   const inFlight = new Set<Promise<void>>();
 
   const handle = async (m: JsMsg): Promise<void> => {
@@ -129,6 +190,21 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
     try {
       if (m.subject === SUBJECTS.mailFanout || m.subject === SUBJECTS.mailDelivery) {
         await fanOut(deps, m, span);
+        return;
+      }
+      if (isBatch(m.data)) {
+        const b = await sortBatch({ ...deps, requeue }, m.data, m.seq);
+        span.setAttribute('komrade.envelopes', b.outcomes.length);
+        for (const outcome of b.outcomes) {
+          deps.counts[outcome]++;
+          deps.metrics.sorted.add(1, { outcome });
+          if (outcome === 'stored') deps.metrics.mailboxWrites.add(1);
+        }
+        if (b.action === 'ack') m.ack();
+        else {
+          deps.log.warn('dropped an undecodable batch from the mail stream');
+          m.term();
+        }
         return;
       }
       const r = await sortOne(deps, m.data, m.seq);
