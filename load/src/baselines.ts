@@ -111,11 +111,12 @@ export interface FanoutEmulation {
 }
 
 /**
- * Until collectives exist (issue 5) the sorter has no fan-out. This measures the write
- * half of it with the documented mechanism: the mailbox store script (protocol
- * MAILBOX_SCRIPTS.store, the one the sorter runs per envelope) for `members` mailboxes
- * per post, pipelined, from this process, in Redis database 1 (emptied afterwards).
- * It is an upper bound for the sorter's fan-out, not a measurement of it.
+ * The Redis half of the sorter's fan-out, without the sorter: the bulk store script the
+ * sorter runs (protocol MAILBOX_SCRIPTS.storeFanout, one call per 256 members) for
+ * `members` mailboxes registered beforehand, per post, from this process, in Redis
+ * database 1 (emptied afterwards). An upper bound for the sorter's fan-out, not a
+ * measurement of it. (Before the bulk script, this ran MAILBOX_SCRIPTS.store once per
+ * member.)
  */
 export async function fanoutStoreEmulation(
   redisUrl: string,
@@ -126,8 +127,15 @@ export async function fanoutStoreEmulation(
   const r = new Redis(redisUrl, { db: 1, lazyConnect: true });
   await r.connect();
   try {
-    const sha = (await r.script('LOAD', MAILBOX_SCRIPTS.store)) as string;
-    const memberKeys = Array.from({ length: members }, () => mailboxKeys(toHex(randomBytes(16))));
+    const sha = (await r.script('LOAD', MAILBOX_SCRIPTS.storeFanout)) as string;
+    const chunk = 256;
+    const memberList = Array.from({ length: members }, () => {
+      const hex = toHex(randomBytes(16));
+      return { hex, keyKey: mailboxKeys(hex).key, key: randomBytes(45) };
+    });
+    const reg = r.pipeline();
+    for (const m of memberList) reg.set(m.keyKey, m.key, 'PX', 3_600_000);
+    await reg.exec();
     const envelope = randomBytes(envelopeBytes);
     const concurrency = 4;
     let next = 0;
@@ -139,24 +147,23 @@ export async function fanoutStoreEmulation(
           if (post >= posts) return;
           const id = randomBytes(16);
           const now = Date.now();
-          const p = r.pipeline();
-          for (const k of memberKeys)
-            p.evalsha(
-              sha,
-              4,
-              k.msgs,
-              k.order,
-              k.expiry,
-              k.gone,
+          const calls: Promise<unknown>[] = [];
+          for (let i = 0; i < memberList.length; i += chunk) {
+            const part = memberList.slice(i, i + chunk);
+            const args: (string | Buffer | number)[] = [
+              part[0]?.keyKey ?? '',
               id,
               envelope,
               post,
               now + 3_600_000,
               1_000_000,
               now,
-            );
-          const res = await p.exec();
-          if (!res || res.some(([e, v]) => e !== null || v !== 1))
+            ];
+            for (const m of part) args.push(m.hex, m.key);
+            calls.push(r.evalsha(sha, 1, ...args));
+          }
+          const res = await Promise.all(calls);
+          if (res.some((codes) => !Array.isArray(codes) || codes.some((c) => c !== 1)))
             throw new Error('fan-out emulation: a store call failed');
         }
       }),
@@ -167,7 +174,7 @@ export async function fanoutStoreEmulation(
       posts,
       deliveriesPerSec: (members * posts) / sec,
       method:
-        'runner-side emulation: MAILBOX_SCRIPTS.store for every member mailbox, one pipeline per post, 4 posts in flight, Redis db 1',
+        'runner-side emulation: MAILBOX_SCRIPTS.storeFanout, 256 members per call, 4 posts in flight, Redis db 1',
     };
   } finally {
     await r.flushdb();
