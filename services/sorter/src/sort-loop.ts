@@ -195,10 +195,13 @@ export async function startSortLoop(deps: SortDeps): Promise<{ stop(): Promise<v
       if (isBatch(m.data)) {
         const b = await sortBatch({ ...deps, requeue }, m.data, m.seq);
         span.setAttribute('komrade.envelopes', b.outcomes.length);
-        for (const outcome of b.outcomes) {
-          deps.counts[outcome]++;
-          deps.metrics.sorted.add(1, { outcome });
-          if (outcome === 'stored') deps.metrics.mailboxWrites.add(1);
+        // one metric update per outcome, not per envelope
+        const tally = new Map<EnvelopeOutcome, number>();
+        for (const outcome of b.outcomes) tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+        for (const [outcome, n] of tally) {
+          deps.counts[outcome] += n;
+          deps.metrics.sorted.add(n, { outcome });
+          if (outcome === 'stored') deps.metrics.mailboxWrites.add(n);
         }
         if (b.action === 'ack') m.ack();
         else {
