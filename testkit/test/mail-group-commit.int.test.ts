@@ -300,6 +300,23 @@ describe('sorter: group-committed batches (real nats-server and redis-server)', 
     assert.deepEqual(await texts(full), ['f4']);
   });
 
+  test('group commit - a batch the sorter cannot read is dropped, and the next one is filed', async () => {
+    const box = await mailbox();
+    const good = encodeEnvelopeBatch([sealed(box, 'after')].map((e) => e.bytes));
+    // a batch whose one envelope is cut short: readable header, unreadable contents
+    const bad = encodeEnvelopeBatch([sealed(box, 'cut').bytes.subarray(0, 100)]);
+    const c = await connect({ servers: nats.url });
+    try {
+      await jetstream(c).publish(SUBJECTS.mailInbound, bad);
+      await jetstream(c).publish(SUBJECTS.mailInbound, good);
+    } finally {
+      await c.close();
+    }
+    await waitMailDrained(nats.url);
+    assert.deepEqual(await texts(box), ['after']);
+    assert.ok(relay.logs.text().includes('dropped an undecodable batch'));
+  });
+
   test('group commit - concurrent posts through the operator each arrive exactly once', async () => {
     const boxes = [await mailbox(), await mailbox()];
     const sender = alice();
