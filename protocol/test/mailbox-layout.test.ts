@@ -117,6 +117,7 @@ describe('mailbox layout', () => {
       'store',
       'storeIfKey',
       'storeFanout',
+      'storeBatch',
       'fetch',
       'ack',
       'create',
@@ -128,7 +129,7 @@ describe('mailbox layout', () => {
 
   test('mailbox layout - scripts touch only the keys they are given, so each stays in one cluster slot', () => {
     for (const [name, src] of Object.entries(MAILBOX_SCRIPTS)) {
-      if (name === 'storeFanout') continue; // the one exception, checked below
+      if (name === 'storeFanout' || name === 'storeBatch') continue; // the exceptions, checked below
       assert.ok(src.trim().length > 0, name);
       assert.ok(!src.includes(MAILBOX_KEY_PREFIX), `${name} builds a key name`);
       assert.ok(!/\.\.\s*['"]|string\.format/.test(src), `${name} concatenates strings`);
@@ -137,6 +138,19 @@ describe('mailbox layout', () => {
         `${name} calls a forbidden command`,
       );
     }
+  });
+
+  test('mailbox layout - storeBatch is flagged for keys of several slots and builds exactly mailboxKeys() names', () => {
+    const src = MAILBOX_SCRIPTS.storeBatch;
+    assert.ok(src.startsWith('#!lua flags=allow-cross-slot-keys\n'));
+    assert.ok(src.includes(`local base = '${MAILBOX_KEY_PREFIX}{' .. ARGV[i] .. '}:'`));
+    const built = [...src.matchAll(/base \.\. '(\w+)'/g)].map((m) => m[1]);
+    const k = mailboxKeys(ID);
+    const base = `${MAILBOX_KEY_PREFIX}{${ID}}:`;
+    assert.deepEqual(
+      [...new Set(built)].map((suffix) => `${base}${suffix ?? ''}`).sort(),
+      [k.msgs, k.order, k.expiry, k.gone].sort(),
+    );
   });
 
   test('mailbox layout - storeFanout is flagged for keys of several slots and builds exactly mailboxKeys() names', () => {

@@ -15,6 +15,7 @@ import { startRedisCluster, type RedisCluster } from '../src/redis-cluster.js';
 import { flushRedis, startRedis, type RunningServer } from '../src/servers.js';
 
 const HOUR = 3_600_000;
+const ID0 = new Uint8Array(16);
 const NOW = 1_900_000_000_000;
 const AT = NOW + HOUR;
 
@@ -63,6 +64,34 @@ async function storeIfKey(
     at,
     quota,
     now,
+  );
+  return Number(n);
+}
+
+/** The reference for storeBatch: the single-mailbox store script. */
+async function storeOne(
+  r: RedisClient,
+  b: Box,
+  id: Uint8Array,
+  env: Uint8Array,
+  seq: number,
+  at: number,
+  quota: number,
+): Promise<number> {
+  const k = mailboxKeys(b.hex);
+  const n = await r.eval(
+    MAILBOX_SCRIPTS.store,
+    4,
+    k.msgs,
+    k.order,
+    k.expiry,
+    k.gone,
+    Buffer.from(id),
+    Buffer.from(env),
+    seq,
+    at,
+    quota,
+    NOW,
   );
   return Number(n);
 }
@@ -290,6 +319,112 @@ describe('fan-out store: one script call per node and chunk (real redis-server)'
   });
 });
 
+describe('batch store: one script call per node for a group-committed batch (real redis-server)', () => {
+  let server: RunningServer;
+  let redis: RedisClient;
+  let store: SorterMailboxStore;
+
+  before(async () => {
+    server = await startRedis();
+    redis = await connectRedis({ urls: [server.url], cluster: false }, 'batch-store-test');
+    store = new SorterMailboxStore(redis);
+  });
+  after(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await flushRedis(server.url);
+  });
+
+  test('batch store - every outcome and the stored state are those of store per envelope, in order', async () => {
+    const quota = 3;
+    const mk = () => ({
+      id: new Uint8Array(randomBytes(16)),
+      env: new Uint8Array(randomBytes(1164)),
+    });
+    // one list of envelope specs, replayed against two sets of mailboxes
+    const old = [mk(), mk(), mk()];
+    const fresh = Array.from({ length: 6 }, mk);
+    interface Spec {
+      box: number;
+      e: { id: Uint8Array; env: Uint8Array };
+      at: number;
+      want: number;
+    }
+    const specs: Spec[] = [
+      { box: 0, e: fresh[0] as Spec['e'], at: AT, want: 1 }, // empty mailbox
+      { box: 0, e: fresh[1] as Spec['e'], at: AT + HOUR, want: 1 }, // the same mailbox again
+      { box: 1, e: old[0] as Spec['e'], at: AT, want: 0 }, // already held
+      { box: 2, e: old[1] as Spec['e'], at: AT, want: 0 }, // acked: tombstone
+      { box: 3, e: fresh[2] as Spec['e'], at: AT, want: -1 }, // full
+      { box: 4, e: fresh[3] as Spec['e'], at: AT, want: 1 }, // full of expired mail
+      { box: 0, e: fresh[4] as Spec['e'], at: NOW, want: -2 }, // expired post
+      { box: 0, e: fresh[5] as Spec['e'], at: AT, want: 1 }, // third in box 0: at the quota
+      { box: 0, e: fresh[0] as Spec['e'], at: AT, want: 0 }, // a duplicate inside the batch
+    ];
+    // the same other envelopes for both sets of mailboxes, so their states compare
+    const full = [old[2], mk(), mk()];
+    const stale = [mk(), mk(), mk()];
+    const setup = async (boxes: Box[]) => {
+      await storeOne(redis, boxes[1] as Box, old[0]?.id ?? ID0, old[0]?.env ?? ID0, 1, AT, 10);
+      await storeOne(redis, boxes[2] as Box, old[1]?.id ?? ID0, old[1]?.env ?? ID0, 1, AT, 10);
+      await ack(redis, boxes[2] as Box, old[1]?.id ?? ID0);
+      for (const [i, o] of full.entries())
+        await storeOne(redis, boxes[3] as Box, o?.id ?? ID0, o?.env ?? ID0, i, AT + HOUR, 10);
+      // expired when this batch arrives
+      for (const [i, x] of stale.entries()) {
+        const k = mailboxKeys((boxes[4] as Box).hex);
+        await redis.eval(
+          MAILBOX_SCRIPTS.store, 4, k.msgs, k.order, k.expiry, k.gone,
+          Buffer.from(x.id), Buffer.from(x.env), i, NOW - 1, 10, NOW - HOUR,
+        ); // prettier-ignore
+      }
+    };
+    const ref = Array.from({ length: 5 }, newBox);
+    const bulk = Array.from({ length: 5 }, newBox);
+    await setup(ref);
+    await setup(bulk);
+    const refCodes: number[] = [];
+    for (const [i, sp] of specs.entries())
+      refCodes.push(
+        await storeOne(redis, ref[sp.box] as Box, sp.e.id, sp.e.env, 100 + i, sp.at, quota),
+      );
+    assert.deepEqual(
+      refCodes,
+      specs.map((sp) => sp.want),
+      'reference outcomes',
+    );
+    const outcomes = await store.storeBatch(
+      specs.map((sp, i) => ({
+        mailboxId: (bulk[sp.box] as Box).mailboxId,
+        envelopeId: sp.e.id,
+        envelope: sp.e.env,
+        seq: 100 + i,
+        expiresAtMs: sp.at,
+      })),
+      quota,
+      NOW,
+    );
+    const name: Record<number, string> = {
+      1: 'stored',
+      0: 'duplicate',
+      [-1]: 'over-quota',
+      [-2]: 'expired',
+    };
+    assert.deepEqual(
+      outcomes,
+      specs.map((sp) => name[sp.want]),
+    );
+    for (let b = 0; b < 5; b++)
+      assert.deepEqual(
+        await dump(redis, bulk[b] as Box),
+        await dump(redis, ref[b] as Box),
+        `box ${String(b)}`,
+      );
+  });
+});
+
 describe('fan-out store in Redis Cluster mode (3 masters, 3 replicas)', () => {
   let cluster: RedisCluster;
   let client: Cluster;
@@ -349,6 +484,33 @@ describe('fan-out store in Redis Cluster mode (3 masters, 3 replicas)', () => {
     );
     assert.deepEqual(codes, [1, -4]);
     assert.equal(await client.exists(mailboxKeys(elsewhere.hex).msgs), 0);
+  });
+
+  test('redis-cluster batch store - envelopes for mailboxes on every node, one call per node, in order', async () => {
+    const boxes = Array.from({ length: 40 }, newBox);
+    const items = boxes.map((b, i) => ({
+      mailboxId: b.mailboxId,
+      envelopeId: new Uint8Array(randomBytes(16)),
+      envelope: new Uint8Array(randomBytes(1164)),
+      seq: i,
+      expiresAtMs: AT,
+    }));
+    const masters = client.nodes('master');
+    // the script is loaded on every master (EVALSHA fails once with NOSCRIPT) before counting
+    const warm = boxes.map(() => ({ ...items[0], mailboxId: newBox().mailboxId }));
+    await store.storeBatch(warm as typeof items, 10, NOW);
+    for (const m of masters) await m.config('RESETSTAT');
+    const outcomes = await store.storeBatch(items, 10, NOW);
+    assert.deepEqual(
+      outcomes,
+      items.map(() => 'stored'),
+    );
+    assert.equal(await scriptCalls(masters), 3);
+    for (const b of boxes) assert.equal(await client.hlen(mailboxKeys(b.hex).msgs), 1);
+    assert.deepEqual(
+      await store.storeBatch(items, 10, NOW),
+      items.map(() => 'duplicate'),
+    );
   });
 
   test('redis-cluster fan-out - with a stale slot map every member is still written exactly once', async () => {

@@ -6,7 +6,7 @@ import { toHex } from '../wire/address.js';
  * (acks, sweeps). It is a contract between services like a wire format, so it lives
  * here. Every key of a mailbox carries the hash tag `{<mailbox id hex>}` so all of them
  * share one Redis Cluster slot and each script below touches one slot only (except
- * storeFanout, which writes many mailboxes on one node; see there).
+ * storeFanout and storeBatch, which write many mailboxes on one node; see there).
  *
  *   km:mb:{id}:key          STRING  mailbox public key (TTL: mailbox lifetime, refreshed on session)
  *   km:mb:{id}:msg          HASH    envelope id (16 raw bytes) -> envelope bytes
@@ -78,7 +78,8 @@ end
 
 /**
  * Lua scripts. Each documents KEYS, ARGV and its return value, is idempotent, and
- * touches the keys of one mailbox only (storeFanout: of many, each as storeIfKey would).
+ * touches the keys of one mailbox only (storeFanout and storeBatch: of many, each as
+ * storeIfKey or store would).
  */
 export const MAILBOX_SCRIPTS = Object.freeze({
   /*
@@ -182,6 +183,58 @@ for i = 7, #ARGV - 1, 2 do
       if redis.call('HSETNX', msgs, id, env) == 0 then r = 0
       else
         redis.call('ZADD', order, seq, id)
+        redis.call('ZADD', expiry, at, id)
+        if redis.call('PEXPIRETIME', msgs) < at then
+          redis.call('PEXPIREAT', msgs, at)
+          redis.call('PEXPIREAT', order, at)
+          redis.call('PEXPIREAT', expiry, at)
+        end
+        r = 1
+      end
+    end
+  end
+  out[#out + 1] = r
+end
+return out
+`,
+  /*
+   * The bulk store of a group-committed batch (SPEC section 11): store for several
+   * envelopes, each into its own mailbox, in one call per Redis node. Like storeFanout it
+   * declares only the first envelope's msgs key (for routing), builds the other key names
+   * from the mailbox ids, carries allow-cross-slot-keys, and answers -4, touching nothing,
+   * for a mailbox this node does not serve. Per envelope it answers as store and leaves the
+   * same state, with one PEXPIRETIME (on msgs) for the three message keys.
+   * KEYS: msgs of the first envelope's mailbox
+   * ARGV: quota, now ms, then per envelope: mailbox id (32 lower-case hex digits),
+   *       envelope id, envelope, arrival score, expiry ms
+   * returns one code per envelope, in ARGV order: as store (1, 0, -1, -2), or -4
+   */
+  storeBatch: `#!lua flags=allow-cross-slot-keys
+${DROP_EXPIRED}
+local quota, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 3, #ARGV - 4, 5 do
+  local base = 'km:mb:{' .. ARGV[i] .. '}:'
+  local id, at = ARGV[i + 1], tonumber(ARGV[i + 4])
+  local msgs = base .. 'msg'
+  local r
+  if at <= now then r = -2
+  else
+    local has = redis.pcall('HEXISTS', msgs, id)
+    if type(has) == 'table' then
+      if not string.find(has.err, 'non local key', 1, true) then return redis.error_reply(has.err) end
+      r = -4
+    elseif has == 1 then r = 0
+    elseif redis.call('ZSCORE', base .. 'gone', redis.sha1hex(id)) then r = 0
+    else
+      local order, expiry = base .. 'seq', base .. 'exp'
+      if redis.call('HLEN', msgs) >= quota then
+        drop_expired(msgs, order, expiry, now)
+        if redis.call('HLEN', msgs) >= quota then r = -1 end
+      end
+      if r == nil then
+        redis.call('HSET', msgs, id, ARGV[i + 2])
+        redis.call('ZADD', order, ARGV[i + 3], id)
         redis.call('ZADD', expiry, at, id)
         if redis.call('PEXPIRETIME', msgs) < at then
           redis.call('PEXPIREAT', msgs, at)

@@ -1,5 +1,6 @@
 import {
   MAILBOX_SCRIPTS,
+  MAX_BATCH,
   mailboxKeys,
   nonceKey,
   sessionKey,
@@ -18,6 +19,7 @@ import { Cluster } from 'ioredis';
 const scripts = {
   store: new LuaScript(MAILBOX_SCRIPTS.store, 4),
   storeFanout: new LuaScript(MAILBOX_SCRIPTS.storeFanout, 1),
+  storeBatch: new LuaScript(MAILBOX_SCRIPTS.storeBatch, 1),
   fetch: new LuaScript(MAILBOX_SCRIPTS.fetch, 4),
   create: new LuaScript(MAILBOX_SCRIPTS.create, 1),
   openSession: new LuaScript(MAILBOX_SCRIPTS.openSession, 3),
@@ -33,6 +35,13 @@ const OUTCOME: Readonly<Record<number, FanoutOutcome>> = {
   [-1]: 'over-quota',
   [-2]: 'expired',
   [-3]: 'wrong-key',
+};
+
+const STORE_OUTCOME: Readonly<Record<number, StoreOutcome>> = {
+  1: 'stored',
+  0: 'duplicate',
+  [-1]: 'over-quota',
+  [-2]: 'expired',
 };
 
 /** storeFanout's answer for a member whose mailbox the node it ran on does not serve. */
@@ -53,11 +62,13 @@ function view(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+type ScriptArg = string | Buffer | number;
+
 /** A fan-out target as the storeFanout script takes it. */
 interface Member {
   readonly hex: string;
   /** The mailbox key's key name, to route a call to the member's node. */
-  readonly keyKey: string;
+  readonly routeKey: string;
   readonly key: Buffer;
 }
 
@@ -145,64 +156,122 @@ export class SorterMailboxStore {
       expired: 0,
       'wrong-key': 0,
     };
-    const tally = (r: unknown): void => {
-      const o = typeof r === 'number' ? OUTCOME[r] : undefined;
-      if (o === undefined) throw new Error('unexpected store script reply');
-      counts[o]++;
-    };
-    /** Writes members chunk by chunk, grouped by node; gives back those a node did not serve. */
-    const writeAll = async (members: readonly Member[]): Promise<Member[]> => {
-      const byNode = new Map<string, Member[]>();
-      for (const m of members) {
-        const node = nodeOfKey(this.redis, m.keyKey);
-        const group = byNode.get(node);
-        if (group) group.push(m);
-        else byNode.set(node, [m]);
-      }
-      const calls: Promise<Member[]>[] = [];
-      for (const group of byNode.values())
-        for (let i = 0; i < group.length; i += FANOUT_CHUNK)
-          calls.push(writeChunk(group.slice(i, i + FANOUT_CHUNK)));
-      return (await Promise.all(calls)).flat();
-    };
-    const writeChunk = async (members: readonly Member[]): Promise<Member[]> => {
-      const first = members[0];
-      if (!first) return [];
-      const args: (string | Buffer | number)[] = [id, bytes, seq, expiresAtMs, quota, nowMs];
-      for (const m of members) args.push(m.hex, m.key);
-      const codes = await scripts.storeFanout.run(this.redis, [first.keyKey], args);
-      if (!Array.isArray(codes) || codes.length !== members.length)
-        throw new Error('unexpected store script reply');
-      const elsewhere: Member[] = [];
-      codes.forEach((c: unknown, i) => {
-        const m = members[i];
-        if (c === NOT_ON_NODE && m) elsewhere.push(m);
-        else tally(c);
-      });
-      return elsewhere;
-    };
-
     const members = targets.map((t): Member => {
       // Buffer's hex is native: toHex's loop was a visible share of the sorter's CPU here
       const hex = view(t.mailboxId).toString('hex');
-      return { hex, keyKey: mailboxKeys(hex).key, key: view(t.mailboxKey) };
+      return { hex, routeKey: mailboxKeys(hex).key, key: view(t.mailboxKey) };
     });
-    const missed = await writeAll(members);
-    if (missed.length > 0) {
-      // the slot map was stale (failover, resharding): reload it and send those again
-      await refreshRouting(this.redis);
-      if ((await writeAll(missed)).length > 0)
-        throw new Error('fan-out: mailboxes not where the cluster says (slots moving)');
+    const head = [id, bytes, seq, expiresAtMs, quota, nowMs];
+    const codes = await this.byNode(members, FANOUT_CHUNK, (part) => {
+      const args: ScriptArg[] = [...head];
+      for (const m of part) args.push(m.hex, m.key);
+      return scripts.storeFanout.run(this.redis, [part[0]?.routeKey ?? ''], args);
+    });
+    for (const c of codes) {
+      const o = OUTCOME[c];
+      if (o === undefined) throw new Error('unexpected store script reply');
+      counts[o]++;
     }
     const written = counts.stored + counts.duplicate;
-    const anyTarget = targets[0];
-    if (written > 0 && anyTarget && this.durability.replicas > 0)
-      await this.waitAllMasters(anyTarget);
+    const first = members[0];
+    if (written > 0 && first && this.durability.replicas > 0) await this.waitForAll(first.routeKey);
     return counts;
   }
 
-  /** One WAIT on every master that may hold this client's recent writes. */
-  private async waitAllMasters(any: FanoutTarget): Promise<void> {
+  /**
+   * Stores the envelopes of one group-committed batch (SPEC section 11), each into its
+   * own mailbox exactly as store() would, with one storeBatch script call per Redis node
+   * (grouped and retried like storeFanout), then one WAIT per master when replicas must
+   * confirm. Outcomes come back in input order. Throws like store().
+   */
+  async storeBatch(
+    items: readonly {
+      readonly mailboxId: Uint8Array;
+      readonly envelopeId: Uint8Array;
+      readonly envelope: Uint8Array;
+      readonly seq: number;
+      readonly expiresAtMs: number;
+    }[],
+    quota: number,
+    nowMs: number,
+  ): Promise<StoreOutcome[]> {
+    const entries = items.map((it, index) => {
+      const hex = view(it.mailboxId).toString('hex');
+      return { index, hex, routeKey: mailboxKeys(hex).msgs, it };
+    });
+    const out: StoreOutcome[] = [];
+    const codes = await this.byNode(entries, MAX_BATCH, (part) => {
+      const args: ScriptArg[] = [quota, nowMs];
+      for (const e of part)
+        args.push(e.hex, view(e.it.envelopeId), view(e.it.envelope), e.it.seq, e.it.expiresAtMs);
+      return scripts.storeBatch.run(this.redis, [part[0]?.routeKey ?? ''], args);
+    });
+    codes.forEach((c, i) => {
+      const o = STORE_OUTCOME[c];
+      if (o === undefined) throw new Error('unexpected store script reply');
+      out[i] = o;
+    });
+    const written = out.filter((o) => o === 'stored' || o === 'duplicate').length;
+    const first = items[0];
+    if (written > 0 && first && this.durability.replicas > 0)
+      await this.waitForAll(mailboxKeys(view(first.mailboxId).toString('hex')).msgs);
+    return out;
+  }
+
+  /**
+   * Runs a bulk script over items grouped by the Redis node that serves each one's
+   * routeKey, at most `chunk` items a call, all calls at once; gives back one code per
+   * item, in input order. The script answers NOT_ON_NODE for an item the node does not
+   * serve (the client's slot map was stale: failover, resharding); those are sent again,
+   * once, after reloading the map, and a second miss throws (the caller's message is
+   * redelivered later).
+   */
+  private async byNode<T extends { readonly routeKey: string }>(
+    items: readonly T[],
+    chunk: number,
+    send: (part: readonly T[]) => Promise<unknown>,
+  ): Promise<number[]> {
+    const codes: number[] = new Array<number>(items.length);
+    const run = async (indexes: readonly number[]): Promise<number[]> => {
+      const groups = new Map<string, number[]>();
+      for (const i of indexes) {
+        const node = nodeOfKey(this.redis, (items[i] as T).routeKey);
+        const g = groups.get(node);
+        if (g) g.push(i);
+        else groups.set(node, [i]);
+      }
+      const calls: Promise<number[]>[] = [];
+      for (const g of groups.values())
+        for (let k = 0; k < g.length; k += chunk) {
+          const part = g.slice(k, k + chunk);
+          calls.push(
+            send(part.map((i) => items[i] as T)).then((reply) => {
+              if (!Array.isArray(reply) || reply.length !== part.length)
+                throw new Error('unexpected store script reply');
+              const missed: number[] = [];
+              reply.forEach((c: unknown, j) => {
+                const i = part[j] as number;
+                if (c === NOT_ON_NODE) missed.push(i);
+                else if (typeof c === 'number') codes[i] = c;
+                else throw new Error('unexpected store script reply');
+              });
+              return missed;
+            }),
+          );
+        }
+      return (await Promise.all(calls)).flat();
+    };
+    const missed = await run(items.map((_, i) => i));
+    if (missed.length > 0) {
+      await refreshRouting(this.redis);
+      if ((await run(missed)).length > 0)
+        throw new Error('mailboxes not where the cluster says (slots moving)');
+    }
+    return codes;
+  }
+
+  /** One WAIT on every master that may hold this client's recent writes (`anyKey` without a cluster). */
+  private async waitForAll(anyKey: string): Promise<void> {
     const { replicas, timeoutMs } = this.durability;
     const acks =
       this.redis instanceof Cluster
@@ -212,15 +281,8 @@ export class SorterMailboxStore {
               return typeof n === 'number' ? n : 0;
             }),
           )
-        : [
-            await waitForReplicas(
-              this.redis,
-              mailboxKeys(toHex(any.mailboxId)).msgs,
-              replicas,
-              timeoutMs,
-            ),
-          ];
-    if (acks.some((n) => n < replicas)) throw new Error('fan-out writes not yet replicated');
+        : [await waitForReplicas(this.redis, anyKey, replicas, timeoutMs)];
+    if (acks.some((n) => n < replicas)) throw new Error('writes not yet replicated');
   }
 
   /** The mailbox's public key, or undefined when there is no such mailbox. */

@@ -115,7 +115,8 @@ export async function sortOne(
 
 /**
  * Sorts one group-committed message (an EnvelopeBatch, SPEC section 11): every envelope
- * at once, each as sortOne would. An envelope whose mailbox is over its quota cannot
+ * at once, each as sortOne would (this relay's envelopes with one bulk store call per
+ * Redis node, a peer's through the outbound queue). An envelope whose mailbox is over its quota cannot
  * wait in JetStream inside the batch without holding back the others, so it is put back
  * on the inbound subject alone (envelope id as message id, so a redelivered batch puts
  * it back once), where it waits like any single envelope; then the batch is acked. A
@@ -131,9 +132,40 @@ export async function sortBatch(
   const batch = decodeEnvelopeBatch(data);
   if (!batch.ok) return { action: 'term', outcomes: ['invalid'] };
   const envs = batch.value;
-  const outcomes = await Promise.all(
-    envs.map((e, i) => sortEnvelope(deps, e, arrivalScore(seq, i))),
-  );
+  const outcomes: EnvelopeOutcome[] = [];
+  const local: number[] = [];
+  const away: Promise<void>[] = [];
+  envs.forEach((e, i) => {
+    if (e.to.relay === deps.relayName) local.push(i);
+    else if (deps.outbound?.has(e.to.relay)) {
+      outcomes[i] = 'forwarded';
+      away.push(deps.outbound.publish(e));
+    } else outcomes[i] = 'invalid';
+  });
+  // this relay's mail: one bulk store call per Redis node rather than one per envelope
+  const now = deps.now();
+  const [stored] = await Promise.all([
+    local.length > 0
+      ? deps.store.storeBatch(
+          local.map((i) => {
+            const e = envs[i] as DecodedEnvelope;
+            return {
+              mailboxId: e.to.id,
+              envelopeId: e.id,
+              envelope: e.bytes,
+              seq: arrivalScore(seq, i),
+              expiresAtMs: Math.min((e.expiryHour + 1) * 3_600_000, now + deps.maxTtlMs),
+            };
+          }),
+          deps.quota,
+          now,
+        )
+      : Promise.resolve([]),
+    ...away,
+  ]);
+  local.forEach((i, k) => {
+    outcomes[i] = stored[k] ?? 'invalid';
+  });
   await Promise.all(
     envs.filter((_, i) => outcomes[i] === 'over-quota').map((e) => deps.requeue(e)),
   );
