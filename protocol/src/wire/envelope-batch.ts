@@ -35,7 +35,8 @@ export function decodeEnvelopeBatch(bytes: Uint8Array): Result<DecodedEnvelope[]
     if (count < 1 || count > MAX_BATCH) throw new WireError('ERR_WIRE_LENGTH', 'count');
     const out: DecodedEnvelope[] = [];
     for (let i = 0; i < count; i++) {
-      const res = decodeEnvelope(r.bytesU32(1, MAX_ENVELOPE_BYTES, 'envelope'));
+      // a view: decodeEnvelope copies every field it returns, so nothing aliases `bytes`
+      const res = decodeEnvelope(r.viewU32(1, MAX_ENVELOPE_BYTES, 'envelope'));
       if (!res.ok) throw new WireError(res.code, `envelope ${i}`);
       out.push(res.value);
     }

@@ -58,6 +58,19 @@ export class Reader {
     return out;
   }
 
+  /**
+   * u32 length prefix, then that many bytes as a view into the input (no copy), length
+   * within [min, max]. Only for a decoder that copies whatever it keeps of the view.
+   */
+  viewU32(min: number, max: number, what: string): Uint8Array {
+    const n = this.u32(what);
+    if (n < min || n > max) throw new WireError('ERR_WIRE_LENGTH', what);
+    this.need(n, what);
+    const out = this.bytes.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+
   /** u8 length prefix, then that many bytes, length within [min, max]. */
   bytesU8(min: number, max: number, what: string): Uint8Array {
     const n = this.u8(what);
