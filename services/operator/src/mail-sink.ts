@@ -4,6 +4,7 @@ import type { Span } from '@opentelemetry/api';
 import {
   encodeEnvelopeBatch,
   KomradeError,
+  MAX_BATCH,
   SUBJECTS,
   toHex,
   type DecodedEnvelope,
@@ -76,12 +77,19 @@ export class JetStreamMailSink implements MailSink {
   private inFlight = 0;
   private scheduled = false;
 
+  private readonly group: GroupCommitOptions;
+
   constructor(
     nc: NatsConnection,
     private readonly timeoutMs: number,
-    private readonly group: GroupCommitOptions = { maxEnvelopes: 1, maxBytes: 0 },
+    group: GroupCommitOptions = { maxEnvelopes: 1, maxBytes: 0 },
   ) {
     this.js = jetstream(nc, { timeout: timeoutMs });
+    // an EnvelopeBatch holds at most MAX_BATCH envelopes (encodeEnvelopeBatch throws beyond)
+    this.group = {
+      maxEnvelopes: Math.max(1, Math.min(MAX_BATCH, Math.floor(group.maxEnvelopes))),
+      maxBytes: group.maxBytes,
+    };
   }
 
   publish(envelopes: readonly DecodedEnvelope[], span?: Span): Promise<void> {
