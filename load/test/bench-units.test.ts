@@ -53,6 +53,7 @@ describe('bench building blocks', () => {
     l.accept(id(1));
     l.accept(id(2));
     l.accept(id(3));
+    l.accept(id(3)); // a 202 recorded twice is one envelope
     l.fetchedId(id(2));
     l.fetchedId(id(2));
     l.fetchedId(id(9));
