@@ -75,3 +75,20 @@ export async function feedOf(
   });
   return got.sort();
 }
+
+/**
+ * Runs `attempt` until it succeeds, while it fails with an error whose message contains
+ * `code` (a state that resolves by itself, like a group key still in transit); any other
+ * failure fails at once.
+ */
+export function retryWhile(what: string, code: string, attempt: () => Promise<unknown>) {
+  return eventually(what, async () => {
+    try {
+      await attempt();
+      return true;
+    } catch (e) {
+      if (e instanceof Error && e.message.includes(code)) return undefined;
+      throw e;
+    }
+  });
+}

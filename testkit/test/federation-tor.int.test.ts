@@ -14,7 +14,7 @@ import { ContentKind, generateKeyPair, initCrypto, relayFingerprint } from '@kom
 import { httpTransport, KomradeClient, newMailbox, targetOf } from '@komrade/client';
 import type { Peer } from '@komrade/service-runtime';
 import { findFreePort } from '@komrade/deploy';
-import { eventually, feedOf, runKomrade } from '../src/cli-runner.js';
+import { eventually, feedOf, retryWhile, runKomrade } from '../src/cli-runner.js';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis, type RunningServer } from '../src/servers.js';
 import { startTorNetwork, type TorNetwork } from '../src/tor-network.js';
@@ -114,15 +114,9 @@ describe('federation through a private Tor network (beta is an onion service to 
     };
     assert.equal(v.admitted, true);
     // the key grant comes to alice over the loopback link; her post goes to beta over Tor
-    await eventually('alice holding the group key', async () => {
-      try {
-        await run('alice', alpha, ['post', '--to', '@onionville@beta', 'from alpha, over tor']);
-        return true;
-      } catch (e) {
-        if (e instanceof Error && e.message.includes('ERR_COLLECTIVE_NO_KEY')) return undefined;
-        throw e;
-      }
-    });
+    await retryWhile('alice holding the group key', 'ERR_COLLECTIVE_NO_KEY', () =>
+      run('alice', alpha, ['post', '--to', '@onionville@beta', 'from alpha, over tor']),
+    );
     await run('bob', beta, ['post', '--to', '@onionville', 'from beta']);
     assert.deepEqual(await feedOf((a) => run('alice', alpha, a), 2), [
       ['@onionville@beta', 'alice', 'from alpha, over tor'],

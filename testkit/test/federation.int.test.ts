@@ -42,7 +42,7 @@ import {
 import { httpTransport, KomradeClient, newMailbox, targetOf } from '@komrade/client';
 import { PeerClient, type Peer } from '@komrade/service-runtime';
 import { findFreePort } from '@komrade/deploy';
-import { eventually, feedOf, runKomrade } from '../src/cli-runner.js';
+import { eventually, feedOf, retryWhile, runKomrade } from '../src/cli-runner.js';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis, type RunningServer } from '../src/servers.js';
 import { dumpContains, dumpRedis } from '../src/store-scan.js';
@@ -244,15 +244,9 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     };
     assert.deepEqual([v.admitted, v.keyHandedOver], [true, true]);
     // the group key crosses to bob's collective mailbox on beta by forwarding
-    await eventually('bob holding the group key', async () => {
-      try {
-        await komrade('bob', b, ['post', '--to', '@portland@alpha', 'hello portland, from beta']);
-        return true;
-      } catch (e) {
-        if (e instanceof Error && e.message.includes('ERR_COLLECTIVE_NO_KEY')) return undefined;
-        throw e;
-      }
-    });
+    await retryWhile('bob holding the group key', 'ERR_COLLECTIVE_NO_KEY', () =>
+      komrade('bob', b, ['post', '--to', '@portland@alpha', 'hello portland, from beta']),
+    );
     await komrade('alice', alpha, ['post', '--to', '@portland', 'hello portland, from alpha']);
 
     // every member, on either relay, has both posts once, with checked authors
