@@ -63,6 +63,24 @@ export function keysFromExpiryKey(expiryKey: string): MailboxKeys | undefined {
   return m?.[1] === undefined ? undefined : mailboxKeys(m[1]);
 }
 
+/**
+ * Indexes a message just written into msgs (arrival and expiry) and extends the three
+ * message keys' lifetime to its expiry; one PEXPIRETIME (on msgs) stands for all three,
+ * which are always extended together. Returns 1 (stored). Shared by the bulk scripts.
+ */
+const INDEX_NEW = `
+local function index_new(msgs, order, expiry, id, seq, at)
+  redis.call('ZADD', order, seq, id)
+  redis.call('ZADD', expiry, at, id)
+  if redis.call('PEXPIRETIME', msgs) < at then
+    redis.call('PEXPIREAT', msgs, at)
+    redis.call('PEXPIREAT', order, at)
+    redis.call('PEXPIREAT', expiry, at)
+  end
+  return 1
+end
+`;
+
 /** Removes expired entries, at most 1000 a call; shared prologue of several scripts. */
 const DROP_EXPIRED = `
 local function drop_expired(msgs, order, expiry, now)
@@ -155,7 +173,7 @@ return 1
    * when this node does not serve the member's mailbox
    */
   storeFanout: `#!lua flags=allow-cross-slot-keys
-${DROP_EXPIRED}
+${DROP_EXPIRED}${INDEX_NEW}
 local id, env, seq = ARGV[1], ARGV[2], ARGV[3]
 local at, quota, now = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local tomb = redis.sha1hex(id)
@@ -182,14 +200,7 @@ for i = 7, #ARGV - 1, 2 do
     if r == nil then
       if redis.call('HSETNX', msgs, id, env) == 0 then r = 0
       else
-        redis.call('ZADD', order, seq, id)
-        redis.call('ZADD', expiry, at, id)
-        if redis.call('PEXPIRETIME', msgs) < at then
-          redis.call('PEXPIREAT', msgs, at)
-          redis.call('PEXPIREAT', order, at)
-          redis.call('PEXPIREAT', expiry, at)
-        end
-        r = 1
+        r = index_new(msgs, order, expiry, id, seq, at)
       end
     end
   end
@@ -210,7 +221,7 @@ return out
    * returns one code per envelope, in ARGV order: as store (1, 0, -1, -2), or -4
    */
   storeBatch: `#!lua flags=allow-cross-slot-keys
-${DROP_EXPIRED}
+${DROP_EXPIRED}${INDEX_NEW}
 local quota, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 for i = 3, #ARGV - 4, 5 do
@@ -234,14 +245,7 @@ for i = 3, #ARGV - 4, 5 do
       end
       if r == nil then
         redis.call('HSET', msgs, id, ARGV[i + 2])
-        redis.call('ZADD', order, ARGV[i + 3], id)
-        redis.call('ZADD', expiry, at, id)
-        if redis.call('PEXPIRETIME', msgs) < at then
-          redis.call('PEXPIREAT', msgs, at)
-          redis.call('PEXPIREAT', order, at)
-          redis.call('PEXPIREAT', expiry, at)
-        end
-        r = 1
+        r = index_new(msgs, order, expiry, id, ARGV[i + 3], at)
       end
     end
   end

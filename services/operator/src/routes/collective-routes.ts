@@ -21,6 +21,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { expiryWindow } from '../expiry-window.js';
 import { registrationBits } from './directory-routes.js';
 import { isRemoteCollective, remoteCollective } from './remote-collective.js';
 
@@ -126,14 +127,9 @@ export function collectiveRoutes(app: FastifyInstance, deps: OperatorDeps): void
     const env = decoded.value;
     // relay and expiry as for mail (SPEC 4.1); postage with the fan-out surcharge below.
     // A collective of a peer relay: the sorter forwards the post there (SPEC 20.9).
-    const now = deps.now();
     if (env.to.relay !== deps.config.relayName && !deps.federation?.peer(env.to.relay))
       return sendError(reply, 'ERR_RELAY_UNKNOWN');
-    if (
-      env.expiryHour < Math.floor(now / 3_600_000) ||
-      env.expiryHour > Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000)
-    )
-      return sendError(reply, 'ERR_EXPIRY_INVALID');
+    if (!expiryWindow(deps)(env.expiryHour)) return sendError(reply, 'ERR_EXPIRY_INVALID');
     if (!checkPostage(env.id, env.postage, postBits(deps.postage.acceptedBits)))
       return needPostage(reply, postBits(deps.postage.currentBits));
     if (!sink.publishFanout) return sendError(reply, 'ERR_HTTP_NOT_FOUND');

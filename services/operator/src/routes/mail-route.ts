@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { expiryWindow } from '../expiry-window.js';
 
 /** Accepts a single Envelope or an EnvelopeBatch. */
 function decodeBody(body: Uint8Array): Result<DecodedEnvelope[]> {
@@ -24,10 +25,8 @@ function decodeBody(body: Uint8Array): Result<DecodedEnvelope[]> {
 
 /** Checks what the operator can check without any key: relay, expiry, postage. */
 export function admit(deps: OperatorDeps, envs: readonly DecodedEnvelope[]): ErrorCode | undefined {
-  const now = deps.now();
   const bits = deps.postage.acceptedBits;
-  const latestHour = Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000);
-  const nowHour = Math.floor(now / 3_600_000);
+  const inWindow = expiryWindow(deps);
   for (const e of envs) {
     // mail for a peer relay is forwarded (SPEC.md section 19.4), at least at the peer floor
     let need = bits;
@@ -36,7 +35,7 @@ export function admit(deps: OperatorDeps, envs: readonly DecodedEnvelope[]): Err
       if (!fed?.peer(e.to.relay)) return 'ERR_RELAY_UNKNOWN';
       need = Math.max(bits, fed.config.peerPostageBits);
     }
-    if (e.expiryHour < nowHour || e.expiryHour > latestHour) return 'ERR_EXPIRY_INVALID';
+    if (!inWindow(e.expiryHour)) return 'ERR_EXPIRY_INVALID';
     if (!checkPostage(e.id, e.postage, need)) return 'ERR_POSTAGE_INSUFFICIENT';
   }
   return undefined;

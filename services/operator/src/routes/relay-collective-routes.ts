@@ -23,6 +23,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OperatorFederation } from '../federation.js';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { expiryWindow } from '../expiry-window.js';
 
 /** The shared first steps of every relay route: authenticate, then refuse replays. */
 export type AdmitRequest = (
@@ -44,15 +45,11 @@ function acceptable(
   item: FanoutItem,
 ): boolean {
   const e: DecodedEnvelope = item.envelope;
-  const now = deps.now();
-  const nowHour = Math.floor(now / 3_600_000);
-  const latestHour = Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000);
   const home = item.kind === FanoutItemKind.Post ? deps.config.relayName : peer;
   const bits = Math.min(MAX_DIFFICULTY, fed.config.peerPostageBits + POST_EXTRA_BITS);
   return (
     e.to.relay === home &&
-    e.expiryHour >= nowHour &&
-    e.expiryHour <= latestHour &&
+    expiryWindow(deps)(e.expiryHour) &&
     (item.kind === FanoutItemKind.Delivery || checkPostage(e.id, e.postage, bits))
   );
 }

@@ -15,17 +15,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OperatorFederation } from '../federation.js';
 import { sendError } from '../http-errors.js';
 import type { OperatorDeps } from '../operator-deps.js';
+import { expiryWindow } from '../expiry-window.js';
 import { relayCollectiveRoutes } from './relay-collective-routes.js';
 
 /** A forwarded envelope this relay will store: its own relay, a valid expiry, the peer postage floor. */
 function acceptable(deps: OperatorDeps, fed: OperatorFederation, e: DecodedEnvelope): boolean {
-  const now = deps.now();
-  const nowHour = Math.floor(now / 3_600_000);
-  const latestHour = Math.floor((now + deps.config.mailMaxTtlSec * 1000) / 3_600_000);
   return (
     e.to.relay === deps.config.relayName &&
-    e.expiryHour >= nowHour &&
-    e.expiryHour <= latestHour &&
+    expiryWindow(deps)(e.expiryHour) &&
     checkPostage(e.id, e.postage, fed.config.peerPostageBits)
   );
 }
