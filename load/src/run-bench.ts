@@ -5,6 +5,7 @@ import { KomradeClient, newMailbox, type OwnedMailbox } from '@komrade/client';
 import { encodeEnvelopeBatch, initCrypto, type ServiceName } from '@komrade/protocol';
 import {
   fanoutStoreEmulation,
+  ONE_RPUSH_PER_MEMBER,
   natsPublishRate,
   postageHashRate,
   redisBenchmark,
@@ -162,6 +163,13 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
       o.fanoutMembers,
       o.fanoutPosts,
       1164,
+    );
+    const fanoutCeiling = await fanoutStoreEmulation(
+      servers.redis.url,
+      o.fanoutMembers,
+      o.fanoutPosts,
+      1164,
+      ONE_RPUSH_PER_MEMBER,
     );
     const hashRate = postageHashRate(o.quick ? 300 : 1000);
 
@@ -584,6 +592,10 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
           : `real fan-out: ${fanout?.members ?? 0} members x ${fanout?.posts ?? 0} posts through POST /v1/fanout and the sorter (see fanout). fanoutEmulation is the runner's own store-script emulation, kept for comparison.`,
       fanout,
       fanoutEmulation: { ...fanoutEmu, ratio: fanoutEmu.deliveriesPerSec / rb.rpushRps },
+      fanoutWriteCeiling: {
+        ...fanoutCeiling,
+        ratio: fanoutCeiling.deliveriesPerSec / rb.rpushRps,
+      },
       redisBytesPerMessage,
       envelopeBytes,
       redisMemoryRatio: redisBytesPerMessage / envelopeBytes,

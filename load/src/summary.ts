@@ -96,6 +96,18 @@ export interface BenchSummary {
     readonly ratio: number;
     readonly method: string;
   };
+  /**
+   * The same harness as fanoutEmulation with one RPUSH per member and nothing else: what
+   * any fan-out writing once per member from a Redis script can reach on this machine.
+   */
+  readonly fanoutWriteCeiling: {
+    readonly members: number;
+    readonly posts: number;
+    readonly deliveriesPerSec: number;
+    /** deliveriesPerSec / redisRpushRps. */
+    readonly ratio: number;
+    readonly method: string;
+  };
   /** Redis INFO used_memory delta per queued message. */
   readonly redisBytesPerMessage: number;
   readonly envelopeBytes: number;
@@ -235,6 +247,13 @@ export function renderTable(s: BenchSummary): string {
       `${fmt(s.redisRpushRps)} RPUSH`,
       fmt(s.fanoutEmulation.ratio, 2),
       'upper bound',
+    ],
+    [
+      '  one RPUSH per member from Lua',
+      fmt(s.fanoutWriteCeiling.deliveriesPerSec),
+      `${fmt(s.redisRpushRps)} RPUSH`,
+      fmt(s.fanoutWriteCeiling.ratio, 2),
+      'write-once ceiling',
     ],
     [
       'Redis bytes per queued message',

@@ -68,6 +68,11 @@ describe('npm run bench -- --quick (real nats-server, redis-server, services as 
     assert.equal(s.batchedIngestRatio, s.batchedIngestEps / s.natsPublishRps);
     assert.equal(s.fetchAckRatio, s.fetchAckMps / s.redisLpopRps);
     assert.equal(s.fanoutEmulation.ratio, s.fanoutEmulation.deliveriesPerSec / s.redisRpushRps);
+    assert.equal(
+      s.fanoutWriteCeiling.ratio,
+      s.fanoutWriteCeiling.deliveriesPerSec / s.redisRpushRps,
+    );
+    assert.ok(s.fanoutWriteCeiling.deliveriesPerSec > 0, 'the write-once ceiling is measured');
     for (const l of s.latency) assert.equal(l.p99Ratio, l.komrade.p99Ms / l.bare.p99Ms);
     assert.equal(s.p99MsAtHalfLoad, s.latency.find((l) => l.load === 0.5)?.komrade.p99Ms);
     // fan-out: measured through a real collective, its ratio from this run, nothing lost
