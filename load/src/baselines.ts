@@ -60,7 +60,8 @@ export async function redisBenchmark(port: number, requests: number): Promise<Re
   return {
     rpushRps: rpush,
     lpopRps: lpop,
-    command: `redis-benchmark ${args.filter((a, i) => args[i - 1] !== '-p').join(' ')}`,
+    // the port is the run's random one: written as a placeholder
+    command: `redis-benchmark ${args.map((a, i) => (args[i - 1] === '-p' ? '<port>' : a)).join(' ')}`,
   };
 }
 

@@ -45,6 +45,7 @@ import { findFreePort } from '@komrade/deploy';
 import { eventually, feedOf, retryWhile, runKomrade } from '../src/cli-runner.js';
 import { startRelay, type TestRelay } from '../src/relay.js';
 import { startNats, startRedis, type RunningServer } from '../src/servers.js';
+import { scrapeMetric } from '../src/prometheus-text.js';
 import { dumpContains, dumpRedis } from '../src/store-scan.js';
 
 const PASS = 'a long test passphrase';
@@ -431,6 +432,10 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     // the real alpha cannot aim a delivery at a mailbox whose key it does not know, and
     // one addressed to beta's own collectives is refused: a delivery is alpha's post
     const real = new PeerClient({ relayName: 'alpha', keys: keyA, timeoutMs: 10_000 });
+    const missedUrl = b.metricsUrls['sorter'] ?? '';
+    const missed = () =>
+      scrapeMetric(missedUrl, 'komrade_fanout_missed_total', { reason: 'wrong-key' });
+    const missedBefore = await missed();
     const wrongKey = await real.send(
       peerB,
       RelayKind.FanoutRequest,
@@ -462,6 +467,8 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     await eventually('beta sorted the wrong-key deliveries', async () =>
       (await mailPending(natsB.url)) === 0 ? true : undefined,
     );
+    // each refused copy is counted, by reason only
+    assert.equal((await missed()) - missedBefore, alphaPosts.length);
 
     // nothing of it anywhere in beta's Redis, and the mailbox is empty
     const dump = await dumpRedis(redisB.url);
@@ -481,5 +488,36 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     );
     const got = await atBeta.receive(box);
     assert.equal(got.messages.length + got.rejected.length, 0);
+  });
+
+  // last: it restarts alpha without beta as a peer
+  test('federation - once alpha no longer peers with beta, bob (beta) misses the posts of @portland and the sorter counts him unreachable', async () => {
+    await alpha.stop();
+    alpha = await startRelay({
+      natsUrl: natsA.url,
+      redisUrl: redisA.url,
+      relayName: 'alpha',
+      relayKey: keyA,
+      operatorPort: Number(new URL(peerA.url).port),
+      env: { KOMRADE_LOG_LEVEL: 'info' },
+    });
+    const unreachable = () =>
+      scrapeMetric(alpha.metricsUrls['sorter'] ?? '', 'komrade_fanout_missed_total', {
+        reason: 'unreachable',
+      });
+    assert.equal(await unreachable(), 0);
+    const before = (await feedOf((a) => komrade('carol', alpha, a), 5)).length;
+    await komrade('alice', alpha, ['post', '--to', '@portland', 'after beta left']);
+    // the members at home on alpha still get it
+    const carols = await feedOf((a) => komrade('carol', alpha, a), before + 1);
+    assert.deepEqual(
+      carols.filter((p) => p[2] === 'after beta left'),
+      [['@portland', 'alice', 'after beta left']],
+    );
+    await eventually('the fan-out counted bob unreachable', async () =>
+      (await unreachable()) === 1 ? true : undefined,
+    );
+    // nothing for beta was queued: there is no outbound stream to a relay that is not a peer
+    assert.equal(await outboundPending(natsA.url, 'beta'), 0);
   });
 });

@@ -5,27 +5,7 @@ import { httpTransport, KomradeClient, newMailbox, senderIn, targetOf } from '@k
 import { useRelay } from '../src/relay-fixture.js';
 import { findIdentifiers, hasIpAddress } from '../src/privacy-scan.js';
 import { waitMailDrained } from '../src/store-scan.js';
-
-/** Parses Prometheus text into `name{labels}` -> value. */
-function parseProm(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
-
-function sum(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const [k, v] of m) {
-    const base = k.split('{')[0];
-    if (base !== name) continue;
-    if (Object.entries(labels).every(([l, val]) => k.includes(`${l}="${val}"`))) total += v;
-  }
-  return total;
-}
+import { parseProm, sumMetric as sum } from '../src/prometheus-text.js';
 
 describe('observability (real servers)', () => {
   const fx = useRelay();

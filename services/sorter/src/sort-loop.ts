@@ -177,6 +177,9 @@ function isBatch(data: Uint8Array): boolean {
   return data.length >= 4 && data[3] === MessageType.EnvelopeBatch;
 }
 
+/** Why a member mailbox missed a collective post (komrade_fanout_missed_total). */
+const MISSED = ['over-quota', 'expired', 'wrong-key', 'unreachable'] as const;
+
 /**
  * A post to a collective's fan-out address: one write per member mailbox, acked only once
  * every write is done (a throw naks it, for the caller to count as a retry).
@@ -197,6 +200,10 @@ async function fanOut(deps: SortDeps, m: JsMsg, span: ReturnType<Tracer['startSp
   if (r?.action === 'ack') {
     if (r.outcome === 'fanout') deps.metrics.fanoutSize.record(r.members);
     deps.metrics.mailboxWrites.add(r.outcomes.stored);
+    for (const reason of MISSED) {
+      const n = reason === 'unreachable' ? r.unreachable : r.outcomes[reason];
+      if (n > 0) deps.metrics.fanoutMissed.add(n, { reason });
+    }
     m.ack();
   } else {
     deps.log.warn('dropped a post for an unknown fan-out address');

@@ -9,6 +9,7 @@ export class SorterMetrics {
   readonly sortSeconds: Histogram;
   readonly mailboxWrites: Counter;
   readonly fanoutSize: Histogram;
+  readonly fanoutMissed: Counter;
 
   constructor(meter: Meter, nc: NatsConnection) {
     this.sorted = meter.createCounter('komrade_sorter_messages_total', {
@@ -29,6 +30,10 @@ export class SorterMetrics {
     this.fanoutSize = meter.createHistogram('komrade_fanout_size', {
       description: 'Member mailboxes one post to a collective was copied into',
       advice: { explicitBucketBoundaries: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 4096] },
+    });
+    this.fanoutMissed = meter.createCounter('komrade_fanout_missed_total', {
+      description:
+        'Member mailboxes a collective post did not reach, by reason: over-quota, expired, wrong-key (not registered with the member key), unreachable (on a relay that is no longer a peer)',
     });
     const lag = meter.createObservableGauge('komrade_jetstream_pending_messages', {
       description:
