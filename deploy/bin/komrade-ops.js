@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `komrade-ops`: runs the compiled relay status tool in ../dist. This file is in git, unlike dist/, so that
+// `npm ci` links the command on a fresh clone; `npm start`, `npm test` and
+// `npm run build` build dist/.
+try {
+  await import('../dist/src/ops-status-main.js');
+} catch (e) {
+  if (
+    e?.code !== 'ERR_MODULE_NOT_FOUND' ||
+    !String(e.message).includes('dist/src/ops-status-main.js')
+  )
+    throw e;
+  process.stderr.write(
+    'komrade-ops: not built yet. Run `npm run build` in the repository first.\n',
+  );
+  process.exitCode = 1;
+}
