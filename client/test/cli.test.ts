@@ -129,6 +129,9 @@ describe('cli runs (no operator needed)', () => {
       ['post'],
       ['post', 'hi', '--ttl', 'forever'],
       ['post', 'hi', '--image', '/no/such/file.png'],
+      ['post', ''],
+      ['post', '  ', '--to', '@portland'],
+      ['send', 'bob', ''],
       ['feed', '--limit', '0'],
       ['collective', 'create'],
     ]) {

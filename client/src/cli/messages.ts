@@ -25,7 +25,8 @@ export const CLI_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ERR_RATE_LIMITED: 'The relay is rate limiting; wait a little and try again.',
   ERR_POSTAGE_INSUFFICIENT: 'The relay raised its postage difficulty while we stamped; try again.',
   ERR_EXPIRY_INVALID: 'The message expiry was refused; check your clock.',
-  ERR_RELAY_UNKNOWN: 'That mailbox is on a relay this operator does not serve.',
+  ERR_RELAY_UNKNOWN:
+    'That relay is neither this one nor one of its peers; check the relay name after the @.',
   ERR_MAILBOX_AUTH: 'The relay did not accept the mailbox credential.',
   ERR_MAILBOX_CONFLICT: 'A mailbox id collided on the relay; try again.',
   ERR_SERVICE_UNAVAILABLE: 'The relay is busy or partly down; try again shortly.',

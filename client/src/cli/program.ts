@@ -98,6 +98,10 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     });
 
   const session = (): CliSession => new CliSession(io, program.opts<GlobalOptions>());
+  /** A blank text is a usage error (exit 2) before anything is asked or sent. */
+  const refuseBlank = (words: readonly string[], cmd: Command, what: string): void => {
+    if (words.join(' ').trim() === '') cmd.error(`error: the ${what} is empty`, { exitCode: 2 });
+  };
   const action =
     <A extends unknown[]>(fn: (s: CliSession, ...args: A) => Promise<Output>) =>
     async (...args: A): Promise<void> => {
@@ -165,7 +169,12 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     .argument('<name>', 'a contact')
     .argument('<text...>', 'the message')
     .description('send a message to a contact')
-    .action(action((s, name: string, text: string[]) => send(s, name, text)));
+    .action(
+      action((s, name: string, text: string[], _o: unknown, cmd: Command) => {
+        refuseBlank(text, cmd, 'message');
+        return send(s, name, text);
+      }),
+    );
 
   program
     .command('inbox')
@@ -246,8 +255,12 @@ function build(io: CliIo, done: (out: Output, s: CliSession) => void): Command {
     )
     .description('post to the world (signed, public), to your contacts, or to a collective')
     .action(
-      action((s, text: string[], o: { to?: string; image?: string; ttl?: number }) =>
-        post(s, text, o),
+      action(
+        (s, text: string[], o: { to?: string; image?: string; ttl?: number }, cmd: Command) => {
+          // an image carries a post on its own
+          if (o.image === undefined) refuseBlank(text, cmd, 'post');
+          return post(s, text, o);
+        },
       ),
     );
 
