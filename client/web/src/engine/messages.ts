@@ -11,6 +11,8 @@ const WEB_MESSAGES: Readonly<Record<string, string>> = {
   ERR_NAME_RESERVED: 'That name is reserved; choose another.',
   ERR_NAME_TAKEN: 'That name is already registered by someone else; choose another.',
   ERR_NAME_NOT_FOUND: 'Nobody has registered that name.',
+  ERR_RELAY_UNKNOWN:
+    'That relay is neither this one nor one of its peers; check the relay name after the @.',
   ERR_KEYSTORE_MISSING: 'There is no account in this browser yet.',
   ERR_KEYSTORE_EXISTS:
     'This browser already holds an account; tick "replace" to overwrite it (export it first).',
