@@ -517,7 +517,7 @@ describe('federation: two relays exchange sealed mail (real servers)', () => {
     await eventually('the fan-out counted bob unreachable', async () =>
       (await unreachable()) === 1 ? true : undefined,
     );
-    // nothing for beta was queued: there is no outbound stream to a relay that is not a peer
+    // and alpha queued nothing for beta, which is no longer a peer
     assert.equal(await outboundPending(natsA.url, 'beta'), 0);
   });
 });
