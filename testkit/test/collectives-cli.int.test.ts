@@ -227,6 +227,14 @@ describe('komrade CLI: collectives and posts (real binary, real servers)', () =>
     );
     await writeFile(join(root, 'huge.png'), Buffer.concat([png, Buffer.alloc(70_000)]));
     await refused('dan', ['post', 'hi', '--image', join(root, 'huge.png')], /too large/);
+
+    // more lifetime than the relay keeps mail: posted, and the komrade is told the limit
+    const long = await komrade('ben', ['post', 'long haul', '--to', '@portland', '--ttl', '30d']);
+    assert.equal(long.code, 0, long.stderr);
+    assert.match(long.stdout, /capped by the relay's limit for mail: gone by \d{4}-\d\d-\d\d /);
+    const short = await komrade('ben', ['post', 'soon', '--to', '@portland', '--ttl', '1d']);
+    assert.equal(short.code, 0, short.stderr);
+    assert.doesNotMatch(short.stdout, /capped/);
   });
 
   test('cli - leaving ends the membership; the quorum follows the size', async () => {

@@ -121,12 +121,12 @@ export class Komrade {
     return this.account.name;
   }
 
-  /** `name` or `name@relay` as typed, relative to our home relay (federation). */
   /** The SDK connection this account works through (collectives and posts use it too). */
   get relayClient(): KomradeClient {
     return this.client;
   }
 
+  /** `name` or `name@relay` as typed, relative to our home relay (federation). */
   private handle(input: string): Handle {
     return parseHandle(input, this.account.relay);
   }

@@ -50,6 +50,16 @@ export async function post(
   const to = (o.to ?? 'world').trim();
   return s.withAccount(async (k, ks) => {
     const feed = new Feed({ komrade: k, persist: () => ks.save() });
+    /** Mail lives at most the relay's maximum: say so when --ttl asked for more. */
+    const capped = async (): Promise<string[]> => {
+      if (o.ttl === undefined) return [];
+      const max = (await k.relayClient.relayInfo()).maxTtlSec;
+      return o.ttl > max
+        ? [
+            `Its lifetime is capped by the relay's limit for mail: gone by ${when(Date.now() + max * 1000)}.`,
+          ]
+        : [];
+    };
     if (to === 'world') {
       const r = await s.progress.step('Posting to the world', () => feed.postWorld(input, o.ttl));
       return {
@@ -66,6 +76,7 @@ export async function post(
           n === 0
             ? 'You have no contacts yet, so nobody received it: komrade meet <name>'
             : `Posted to ${n} contact(s).`,
+          ...(n === 0 ? [] : await capped()),
         ],
         json: { to: 'friends', contacts: n },
       };
@@ -73,7 +84,10 @@ export async function post(
     const c = feed.collectives.collective(to).handle;
     await s.progress.step(`Posting to @${c}`, () => feed.postCollective(c, input, o.ttl));
     return {
-      human: [`Posted to @${c}: the relay copies it into every member's mailbox.`],
+      human: [
+        `Posted to @${c}: the relay copies it into every member's mailbox.`,
+        ...(await capped()),
+      ],
       json: { to: `@${c}`, sent: true },
     };
   });
