@@ -105,6 +105,17 @@ export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
 ]);
 
 /** Schema fragments used by several services. */
+/** An integer variable; anything else reads "must be a whole number from MIN to MAX". */
+function wholeNumber(def: number, min: number, max: number, unit = '') {
+  const error = `must be a whole number${unit} from ${min} to ${max}`;
+  return z.coerce
+    .number({ error })
+    .int({ error })
+    .min(min, { error })
+    .max(max, { error })
+    .default(def);
+}
+
 export const common = {
   natsUrls: z
     .string()
@@ -138,10 +149,8 @@ export const common = {
     .regex(/^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be 1-63 of [a-z0-9.-]')
     .default('local'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  seconds: (def: number, min = 1, max = 365 * 86400) =>
-    z.coerce.number().int().min(min).max(max).default(def),
-  count: (def: number, min = 0, max = 1_000_000_000) =>
-    z.coerce.number().int().min(min).max(max).default(def),
+  seconds: (def: number, min = 1, max = 365 * 86400) => wholeNumber(def, min, max, ' of seconds'),
+  count: (def: number, min = 0, max = 1_000_000_000) => wholeNumber(def, min, max),
   flag: (def: boolean) =>
     z
       .enum(['0', '1', 'true', 'false', 'yes', 'no'])
