@@ -111,6 +111,20 @@ export interface FanoutEmulation {
   readonly method: string;
 }
 
+/** A bulk fan-out script the emulation harness runs, and what to call it in the results. */
+export interface FanoutProbe {
+  readonly script: string;
+  readonly method: string;
+}
+
+const HARNESS = '256 members per call, 4 posts in flight, Redis db 1';
+
+/** The sorter's own bulk store script (protocol MAILBOX_SCRIPTS.storeFanout). */
+export const STORE_FANOUT_PROBE: FanoutProbe = {
+  script: MAILBOX_SCRIPTS.storeFanout,
+  method: `runner-side emulation: MAILBOX_SCRIPTS.storeFanout, ${HARNESS}`,
+};
+
 /**
  * The cheapest fan-out on write there can be, for comparison with storeFanout: one RPUSH
  * of the envelope per member, no key check, no duplicate or quota check, no indexes, no
@@ -118,21 +132,24 @@ export interface FanoutEmulation {
  * It stores nothing a relay could serve; it only measures what a Lua loop writing once
  * per member costs against pipelined RPUSH from redis-benchmark.
  */
-export const ONE_RPUSH_PER_MEMBER = `#!lua flags=allow-cross-slot-keys
+export const ONE_RPUSH_PROBE: FanoutProbe = {
+  script: `#!lua flags=allow-cross-slot-keys
 local out = {}
 for i = 7, #ARGV - 1, 2 do
   redis.call('RPUSH', 'km:probe:{' .. ARGV[i] .. '}', ARGV[2])
   out[#out + 1] = 1
 end
 return out
-`;
+`,
+  method: `runner-side probe: one RPUSH of the envelope per member from a Lua loop (no checks, no indexes), ${HARNESS}`,
+};
 
 /**
  * The Redis half of the sorter's fan-out, without the sorter: the bulk store script the
  * sorter runs (protocol MAILBOX_SCRIPTS.storeFanout, one call per 256 members) for
  * `members` mailboxes registered beforehand, per post, from this process, in Redis
  * database 1 (emptied afterwards). An upper bound for the sorter's fan-out, not a
- * measurement of it. With `script` = ONE_RPUSH_PER_MEMBER the same harness measures the
+ * measurement of it. With ONE_RPUSH_PROBE the same harness measures the
  * ceiling of any fan-out that writes once per member from a script. (Before the bulk
  * script, this ran MAILBOX_SCRIPTS.store once per member.)
  */
@@ -141,12 +158,12 @@ export async function fanoutStoreEmulation(
   members: number,
   posts: number,
   envelopeBytes: number,
-  script: string = MAILBOX_SCRIPTS.storeFanout,
+  probe: FanoutProbe = STORE_FANOUT_PROBE,
 ): Promise<FanoutEmulation> {
   const r = new Redis(redisUrl, { db: 1, lazyConnect: true });
   await r.connect();
   try {
-    const sha = (await r.script('LOAD', script)) as string;
+    const sha = (await r.script('LOAD', probe.script)) as string;
     const chunk = 256;
     const memberList = Array.from({ length: members }, () => {
       const hex = toHex(randomBytes(16));
@@ -192,10 +209,7 @@ export async function fanoutStoreEmulation(
       members,
       posts,
       deliveriesPerSec: (members * posts) / sec,
-      method:
-        script === MAILBOX_SCRIPTS.storeFanout
-          ? 'runner-side emulation: MAILBOX_SCRIPTS.storeFanout, 256 members per call, 4 posts in flight, Redis db 1'
-          : 'runner-side probe: one RPUSH of the envelope per member from a Lua loop (no checks, no indexes), 256 members per call, 4 posts in flight, Redis db 1',
+      method: probe.method,
     };
   } finally {
     await r.flushdb();

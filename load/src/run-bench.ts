@@ -5,7 +5,7 @@ import { KomradeClient, newMailbox, type OwnedMailbox } from '@komrade/client';
 import { encodeEnvelopeBatch, initCrypto, type ServiceName } from '@komrade/protocol';
 import {
   fanoutStoreEmulation,
-  ONE_RPUSH_PER_MEMBER,
+  ONE_RPUSH_PROBE,
   natsPublishRate,
   postageHashRate,
   redisBenchmark,
@@ -169,7 +169,7 @@ export async function runBench(o: BenchOptions, ui: Progress): Promise<BenchSumm
       o.fanoutMembers,
       o.fanoutPosts,
       1164,
-      ONE_RPUSH_PER_MEMBER,
+      ONE_RPUSH_PROBE,
     );
     const hashRate = postageHashRate(o.quick ? 300 : 1000);
 
